@@ -1,0 +1,26 @@
+# Termin: `make run` tries it out, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/termin
+export TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: install run test lint bench
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	./bin/quickstart
+
+test: install
+	./bin/services-up
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .

@@ -1,0 +1,32 @@
+"""Root URLs: the admin, the ``/v4`` API, its OpenAPI schema and docs."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from scheduling.api.errors import json_error
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("v4/", include("scheduling.api.urls")),
+    path("spec/v2/openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("spec/v2", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
+]
+
+API_PREFIXES = ("/v4/", "/v4", "/api/")
+
+
+def handler404(request, exception=None):
+    if request.path.startswith(API_PREFIXES):
+        return json_error(404, "Not found")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith(API_PREFIXES):
+        return json_error(500, "Internal server error")
+    from django.views.defaults import server_error
+
+    return server_error(request)

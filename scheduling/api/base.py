@@ -1,0 +1,56 @@
+"""Base classes every ``/v4`` view derives from: the API conventions in one place."""
+
+from rest_framework import generics, viewsets
+from rest_framework.views import APIView
+
+from . import idempotency
+from .permissions import api_context
+from .ratelimit import ratelimit_headers
+
+
+class ApiConventionsMixin:
+    """Adds ``Idempotency-Key`` handling and the rate-limit headers to a DRF view."""
+
+    _idempotency_record = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, permissions, rate limit
+        key = request.headers.get(idempotency.HEADER)
+        if request.method == "POST" and key is not None:
+            digest = idempotency.request_digest(
+                request.method, request.path, request._request.body
+            )
+            self._idempotency_record = idempotency.claim(
+                company=api_context(request).company, key=key, digest=digest
+            )
+
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._idempotency_record is not None:
+            idempotency.settle(self._idempotency_record, response)
+            self._idempotency_record = None
+        for name, value in ratelimit_headers(getattr(request, "ratelimit", None)).items():
+            response[name] = value
+        return response
+
+    @property
+    def ctx(self):
+        """The ``ApiContext`` of the current request: company, acting member, key."""
+        return api_context(self.request)
+
+
+class ApiView(ApiConventionsMixin, APIView):
+    pass
+
+
+class ApiGenericView(ApiConventionsMixin, generics.GenericAPIView):
+    pass
+
+
+class ApiViewSet(ApiConventionsMixin, viewsets.GenericViewSet):
+    pass

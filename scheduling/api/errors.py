@@ -1,0 +1,93 @@
+"""One error body for every status: ``{"statusCode", "message", "error", "errors"?}``."""
+
+import http
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from ..errors import DomainError
+
+logger = logging.getLogger("termin.api")
+
+VALIDATION_FAILED = "Validation failed"
+
+
+def error_body(status: int, message: str, errors: list[dict] | None = None) -> dict:
+    body = {"statusCode": status, "message": message, "error": http.HTTPStatus(status).phrase}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def flatten_errors(detail, prefix: str = "") -> list[dict]:
+    """DRF's nested error detail as ``[{"field": "attendee.email", "message": ...}]``."""
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            name = prefix if key in ("non_field_errors", "__all__") else _join(prefix, key)
+            out.extend(flatten_errors(value, name))
+        return out
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return [{"field": prefix or None, "message": str(item)} for item in detail]
+        out = []
+        for index, item in enumerate(detail):
+            if item:  # a list serializer gives {} for rows without errors
+                out.extend(flatten_errors(item, _join(prefix, str(index))))
+        return out
+    return [{"field": prefix or None, "message": str(detail)}]
+
+
+def _join(prefix: str, key) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def validation_body(detail) -> dict:
+    errors = flatten_errors(detail)
+    field_errors = [e for e in errors if e["field"]]
+    if not field_errors and len(errors) == 1:
+        return error_body(400, errors[0]["message"])
+    return error_body(400, VALIDATION_FAILED, [_clean(e) for e in errors])
+
+
+def _clean(error: dict) -> dict:
+    return error if error["field"] else {"field": None, "message": error["message"]}
+
+
+def domain_body(exc: DomainError) -> dict:
+    errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
+    return error_body(exc.status, exc.message, errors)
+
+
+def exception_handler(exc, context):
+    """DRF's exception handler, answering every error in the documented body."""
+    if isinstance(exc, DomainError):
+        return Response(domain_body(exc), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) if str(exc) else "Not found")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(validation_body(exc.detail), status=400)
+    if isinstance(exc, exceptions.APIException):
+        return _api_exception_response(exc)
+    logger.exception("Unhandled error in %s", context.get("view"))
+    return Response(error_body(500, "Internal server error"), status=500)
+
+
+def _api_exception_response(exc: exceptions.APIException) -> Response:
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None) is not None:
+        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    status = exc.status_code
+    return Response(error_body(status, message), status=status, headers=headers)
+
+
+def json_error(status: int, message: str) -> JsonResponse:
+    return JsonResponse(error_body(status, message), status=status)

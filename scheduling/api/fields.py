@@ -1,0 +1,39 @@
+"""Serializer fields shared by every endpoint."""
+
+import datetime as dt
+
+from rest_framework import serializers
+
+from ..timeutils import canonical_timezone
+
+
+class TimezoneField(serializers.CharField):
+    """An IANA time zone name (browser aliases accepted, stored canonical)."""
+
+    default_error_messages = {"invalid_zone": "Unknown time zone: {value}"}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        zone = canonical_timezone(value)
+        if zone is None:
+            self.fail("invalid_zone", value=value)
+        return zone
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 datetime that must carry its offset; returned in UTC."""
+
+    default_error_messages = {
+        "naive": "Datetime must include a UTC offset, e.g. 2024-01-15T09:00:00+01:00",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                self.fail("invalid", format="ISO 8601 with offset")
+            if parsed.tzinfo is None:
+                self.fail("naive")
+            return parsed.astimezone(dt.UTC)
+        return super().to_internal_value(value)

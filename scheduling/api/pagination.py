@@ -1,0 +1,55 @@
+"""``page`` / ``limit`` pagination -> ``{"data", "total", "page", "limit"}``."""
+
+from rest_framework import serializers
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+
+class PageLimitQuery(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, default=1)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+
+def page_limit(request, default_limit: int = 20) -> tuple[int, int]:
+    """Validated ``page`` and ``limit`` from the query string (400 when out of range)."""
+    query = PageLimitQuery(data=request.query_params)
+    query.fields["limit"].default = default_limit
+    query.is_valid(raise_exception=True)
+    return query.validated_data["page"], query.validated_data["limit"]
+
+
+class PageLimitPagination(BasePagination):
+    default_limit = 20
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page, self.limit = page_limit(request, self.default_limit)
+        self.total = queryset.count()
+        offset = (self.page - 1) * self.limit
+        return list(queryset[offset : offset + self.limit])
+
+    def get_paginated_response(self, data):
+        return Response(self.envelope(data))
+
+    def envelope(self, data) -> dict:
+        return {"data": data, "total": self.total, "page": self.page, "limit": self.limit}
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["data", "total", "page", "limit"],
+            "properties": {
+                "data": schema,
+                "total": {"type": "integer", "example": 1},
+                "page": {"type": "integer", "example": 1},
+                "limit": {"type": "integer", "example": 20},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "page", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "default": 1}},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 100,
+                        "default": self.default_limit}},
+        ]

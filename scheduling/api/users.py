@@ -1,0 +1,133 @@
+"""``/v4/user``: the company's users."""
+
+import uuid
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ..choices import Role
+from ..errors import NotFound
+from ..models import Membership
+from ..payloads import user_payload
+from ..services import tenancy
+from .base import ApiViewSet
+from .fields import TimezoneField
+
+# Both spellings of the names are accepted: the overview sends firstname/lastname,
+# the code examples givenName/familyName.
+NAME_ALIASES = {"firstname": "given_name", "givenName": "given_name",
+                "lastname": "family_name", "familyName": "family_name"}
+
+
+class UserInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    firstname = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    lastname = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    givenName = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    familyName = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    timezone = TimezoneField(required=False)
+    slug = serializers.SlugField(max_length=80, required=False)
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+
+    def to_service_kwargs(self) -> dict:
+        data = dict(self.validated_data)
+        for alias, name in NAME_ALIASES.items():
+            if alias in data:
+                data[name] = data.pop(alias)
+        if "email" in data:
+            data["email"] = data["email"].lower()
+        return data
+
+
+UserOutput = inline_serializer(
+    "User",
+    {
+        "userId": serializers.UUIDField(),
+        "id": serializers.UUIDField(),
+        "email": serializers.EmailField(),
+        "firstname": serializers.CharField(),
+        "lastname": serializers.CharField(),
+        "givenName": serializers.CharField(),
+        "familyName": serializers.CharField(),
+        "timezone": serializers.CharField(),
+        "slug": serializers.CharField(),
+        "bookingUrl": serializers.URLField(),
+        "role": serializers.ChoiceField(choices=Role.choices),
+        "createdAt": serializers.DateTimeField(),
+    },
+)
+
+
+def render(membership: Membership) -> dict:
+    return user_payload(membership.user, membership.role)
+
+
+@extend_schema(tags=["Users"])
+class UserViewSet(ApiViewSet):
+    serializer_class = UserInput
+    required_roles = {"create": Role.ADMIN, "destroy": Role.ADMIN}
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            Membership.objects.filter(company=self.ctx.company)
+            .select_related("user")
+            .order_by("user__date_joined", "pk")
+        )
+
+    def get_object(self) -> Membership:
+        try:
+            user_uuid = uuid.UUID(str(self.kwargs["pk"]))
+        except ValueError:
+            user_uuid = None
+        membership = self.get_queryset().filter(user__uuid=user_uuid).first()
+        if user_uuid is None or membership is None:
+            raise NotFound("User not found")
+        self.check_object_permissions(self.request, membership)
+        return membership
+
+    def owner_id(self, membership: Membership) -> int:
+        return membership.user_id
+
+    @extend_schema(responses={200: UserOutput})
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([render(m) for m in page])
+
+    @extend_schema(request=UserInput, responses={201: UserOutput})
+    def create(self, request):
+        data = self._validated(partial=False)
+        membership = tenancy.user_create(company=self.ctx.company, actor=self.ctx.membership, **data)
+        return Response(render(membership), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: UserOutput})
+    def retrieve(self, request, pk=None):
+        return Response(render(self.get_object()))
+
+    @extend_schema(request=UserInput, responses={200: UserOutput})
+    def partial_update(self, request, pk=None):
+        membership = self.get_object()
+        data = self._validated(partial=True)
+        membership = tenancy.user_update(membership=membership, actor=self.ctx.membership, **data)
+        return Response(render(membership))
+
+    @extend_schema(responses={200: UserOutput}, summary="Remove a user; answers the user as it was")
+    def destroy(self, request, pk=None):
+        # 200 with a body rather than 204: clients written from the meetergo examples
+        # parse every successful response as JSON.
+        membership = self.get_object()
+        body = render(membership)
+        tenancy.user_remove(membership=membership, actor=self.ctx.membership)
+        return Response(body)
+
+    @extend_schema(responses={200: UserOutput}, summary="The user this request acts for")
+    @action(detail=False, methods=["get"])
+    def me(self, request):
+        return Response(render(self.ctx.membership))
+
+    def _validated(self, *, partial: bool) -> dict:
+        serializer = UserInput(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.to_service_kwargs()

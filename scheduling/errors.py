@@ -1,0 +1,31 @@
+"""The one exception type services raise. The API maps it to the documented
+error body; pages turn it into a form message."""
+
+
+class DomainError(Exception):
+    """A rule refused the operation. ``status`` is the HTTP status the API answers."""
+
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if status is not None:
+            self.status = status
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Unauthenticated(DomainError):
+    status = 401

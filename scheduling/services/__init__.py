@@ -1,0 +1,1 @@
+"""Domain writes, one module per area. Every entry point calls these functions."""

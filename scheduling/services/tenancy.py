@@ -1,0 +1,177 @@
+"""Companies, users and their roles."""
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from webhooks import events
+from webhooks.services import emit
+
+from ..choices import Role
+from ..errors import Conflict, DomainError, Forbidden
+from ..models import Company, Membership, User
+from ..payloads import user_payload
+from ..timeutils import canonical_timezone
+
+# Top-level paths a user's booking page must not shadow.
+RESERVED_SLUGS = frozenset(
+    {"admin", "api", "v4", "spec", "static", "media", "accounts", "book", "rooms", "r", "feeds",
+     "manage", "public", "login", "logout", "health"}
+)
+
+
+def check_timezone(value: str, field: str = "timezone") -> str:
+    zone = canonical_timezone(value or "")
+    if zone is None:
+        raise DomainError(f"Unknown time zone: {value}", field=field)
+    return zone
+
+
+def _unique_slug(model, base: str, fallback: str) -> str:
+    base = (slugify(base) or slugify(fallback) or "user")[:60]
+    candidate, n = base, 1
+    while candidate in RESERVED_SLUGS or model.objects.filter(slug=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def check_slug_free(model, slug: str, exclude_pk: int | None = None) -> str:
+    slug = slugify(slug)
+    if not slug or slug in RESERVED_SLUGS:
+        raise DomainError("This slug is not allowed", field="slug")
+    if model.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+        raise Conflict("This slug is already taken", field="slug")
+    return slug
+
+
+@transaction.atomic
+def company_create(
+    *,
+    name: str,
+    owner_email: str,
+    owner_given_name: str = "",
+    owner_family_name: str = "",
+    slug: str | None = None,
+    timezone: str = "UTC",
+) -> tuple[Company, User]:
+    """Create a company and its first owner (an existing user is reused by email)."""
+    zone = check_timezone(timezone)
+    company_slug = check_slug_free(Company, slug) if slug else _unique_slug(Company, name, "co")
+    company = Company.objects.create(name=name, slug=company_slug, timezone=zone)
+    owner = User.objects.filter(email__iexact=owner_email).first()
+    if owner is None:
+        owner = _user_insert(
+            email=owner_email, given_name=owner_given_name, family_name=owner_family_name,
+            timezone=zone, slug=None,
+        )
+    Membership.objects.create(company=company, user=owner, role=Role.OWNER)
+    return company, owner
+
+
+def _user_insert(*, email, given_name, family_name, timezone, slug) -> User:
+    slug = check_slug_free(User, slug) if slug else _unique_slug(
+        User, f"{given_name} {family_name}", email.split("@")[0]
+    )
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                email=email, given_name=given_name, family_name=family_name,
+                timezone=timezone, slug=slug,
+            )
+    except IntegrityError as exc:
+        raise Conflict("A user with this email already exists", field="email") from exc
+
+
+def check_may_assign_role(actor: Membership, role: str) -> None:
+    """Admins hand out member and admin; only owners make owners."""
+    if not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only owners and admins can change roles")
+    if role == Role.OWNER and not actor.has_role(Role.OWNER):
+        raise Forbidden("Only owners can make a user an owner")
+
+
+@transaction.atomic
+def user_create(
+    *,
+    company: Company,
+    actor: Membership,
+    email: str,
+    given_name: str = "",
+    family_name: str = "",
+    timezone: str | None = None,
+    role: str = Role.MEMBER,
+    slug: str | None = None,
+) -> Membership:
+    """Add a new user to ``company`` and announce them with ``new_employee``."""
+    if not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only owners and admins can create users")
+    check_may_assign_role(actor, role)
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict("A user with this email already exists", field="email")
+    zone = check_timezone(timezone) if timezone else company.timezone
+    user = _user_insert(
+        email=email, given_name=given_name, family_name=family_name, timezone=zone, slug=slug
+    )
+    membership = Membership.objects.create(company=company, user=user, role=role)
+    emit(company, events.NEW_EMPLOYEE, user_payload(user, membership.role))
+    return membership
+
+
+_USER_FIELDS = ("email", "given_name", "family_name", "timezone", "slug")
+
+
+@transaction.atomic
+def user_update(*, membership: Membership, actor: Membership, **changes) -> Membership:
+    """Change a user's profile or role. Members may change only their own profile."""
+    user = membership.user
+    if actor.user_id != user.pk and not actor.has_role(Role.ADMIN):
+        raise Forbidden("You can only change your own profile")
+    if "timezone" in changes:
+        changes["timezone"] = check_timezone(changes["timezone"])
+    if "slug" in changes:
+        changes["slug"] = check_slug_free(User, changes["slug"], exclude_pk=user.pk)
+    if "email" in changes:
+        changes["email"] = changes["email"].lower()
+        if User.objects.filter(email__iexact=changes["email"]).exclude(pk=user.pk).exists():
+            raise Conflict("A user with this email already exists", field="email")
+    fields = [name for name in _USER_FIELDS if name in changes]
+    for name in fields:
+        setattr(user, name, changes[name])
+    if fields:
+        user.save(update_fields=fields)
+    if "role" in changes and changes["role"] != membership.role:
+        _membership_set_role(membership=membership, actor=actor, role=changes["role"])
+    return membership
+
+
+def _membership_set_role(*, membership: Membership, actor: Membership, role: str) -> None:
+    check_may_assign_role(actor, role)
+    if membership.role == Role.OWNER:
+        if not actor.has_role(Role.OWNER):
+            raise Forbidden("Only owners can change an owner's role")
+        _check_keeps_an_owner(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+
+
+def _check_keeps_an_owner(membership: Membership) -> None:
+    others = Membership.objects.select_for_update().filter(
+        company_id=membership.company_id, role=Role.OWNER
+    ).exclude(pk=membership.pk)
+    if not others.exists():
+        raise DomainError("A company must keep at least one owner")
+
+
+@transaction.atomic
+def user_remove(*, membership: Membership, actor: Membership) -> None:
+    """Remove a user from the company; a user left in no company is deleted."""
+    if not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only owners and admins can delete users")
+    if membership.role == Role.OWNER:
+        if not actor.has_role(Role.OWNER):
+            raise Forbidden("Only owners can delete an owner")
+        _check_keeps_an_owner(membership)
+    user = membership.user
+    membership.delete()
+    if not user.memberships.exists():
+        user.delete()

@@ -1,0 +1,37 @@
+"""Time zone helpers: store UTC, convert at the edges, always print an offset."""
+
+import datetime as dt
+import zoneinfo
+from functools import lru_cache
+
+UTC = dt.UTC
+
+# Names browsers still report that the IANA database keeps only as links.
+_ALIASES = {"Asia/Katmandu": "Asia/Kathmandu", "Asia/Calcutta": "Asia/Kolkata"}
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def canonical_timezone(name: str) -> str | None:
+    """The IANA name for ``name`` (aliases resolved), or None when unknown."""
+    name = _ALIASES.get(name, name)
+    return name if name in _known_zones() else None
+
+
+def get_zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(canonical_timezone(name) or "UTC")
+
+
+def iso(value: dt.datetime | None, tz: str | dt.tzinfo | None = None) -> str | None:
+    """ISO 8601 with a numeric offset (``+00:00``, never ``Z``), in ``tz`` or UTC."""
+    if value is None:
+        return None
+    zone = get_zone(tz) if isinstance(tz, str) else (tz or UTC)
+    return value.astimezone(zone).isoformat()
+
+
+def unix(value: dt.datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
