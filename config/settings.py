@@ -145,7 +145,13 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic work (Celery beat). Each entry: a task of an app's tasks.py.
+CELERY_BEAT_SCHEDULE: dict = {
+    "purge-idempotency-records": {
+        "task": "scheduling.tasks.purge_idempotency_records",
+        "schedule": 3600.0,
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,6 +9,9 @@ from scheduling.api.errors import json_error
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("v4/", include("scheduling.api.urls")),
+    path("v4/", include("crm.api.urls")),
+    path("v4/", include("webhooks.api.urls")),
+    path("api/", include("crm.api.workspace_urls")),
     path("spec/v2/openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("spec/v2", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
 ]

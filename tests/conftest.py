@@ -1,0 +1,85 @@
+"""Shared fixtures: a company with an owner, members of each role, API clients."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from config.celery import app as celery_app
+from scheduling.choices import Role
+from scheduling.models import Membership
+from scheduling.services.api_keys import api_key_create
+from scheduling.services.tenancy import company_create, user_create
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_eager():
+    """Tasks run in-process unless a test starts a real worker (tests/support)."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def make_company(name: str = "Acme", owner_email: str = "owner@acme.test", **kwargs):
+    company, owner = company_create(
+        name=name, owner_email=owner_email, owner_given_name="Olivia",
+        owner_family_name="Owner", timezone=kwargs.pop("timezone", "Europe/Berlin"), **kwargs,
+    )
+    return company, Membership.objects.get(company=company, user=owner)
+
+
+def make_member(owner: Membership, role: str = Role.MEMBER, email: str | None = None):
+    count = Membership.objects.filter(company=owner.company).count()
+    email = email or f"{role}{count}@{owner.company.slug}.test"
+    return user_create(
+        company=owner.company, actor=owner, email=email, given_name=role.title(),
+        family_name=f"Person{count}", role=role,
+    )
+
+
+def client_for(membership: Membership, act_as: Membership | None = None) -> APIClient:
+    """An API client with a fresh key created by ``membership``."""
+    _, token = api_key_create(company=membership.company, created_by=membership.user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    if act_as is not None:
+        client.credentials(
+            HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_MEETERGO_API_USER_ID=str(act_as.user.uuid)
+        )
+    client.token = token
+    return client
+
+
+@pytest.fixture
+def company_owner(db):
+    return make_company()
+
+
+@pytest.fixture
+def company(company_owner):
+    return company_owner[0]
+
+
+@pytest.fixture
+def owner(company_owner):
+    return company_owner[1]
+
+
+@pytest.fixture
+def admin_member(owner):
+    return make_member(owner, Role.ADMIN)
+
+
+@pytest.fixture
+def member(owner):
+    return make_member(owner, Role.MEMBER)
+
+
+@pytest.fixture
+def api(owner):
+    """An API client acting as the company's owner."""
+    return client_for(owner)
+
+
+@pytest.fixture
+def other_company(db):
+    """A second company, to show no data crosses between companies."""
+    return make_company(name="Globex", owner_email="owner@globex.test")
