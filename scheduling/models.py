@@ -9,7 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.timezone import now
 
-from .choices import ROLE_RANK, Role
+from .choices import ROLE_RANK, BusySource, QueueKind, Role
 from .timeutils import canonical_timezone
 
 
@@ -152,3 +152,179 @@ class IdempotencyRecord(models.Model):
         indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
 
 
+# --- Scheduling: queues, availability schedules, meeting types, busy time -----------
+
+
+class Queue(models.Model):
+    """A team that shares a meeting type: round robin (any free member takes the
+    booking) or co-host (all members attend together)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="queues")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=QueueKind.choices,
+                            default=QueueKind.ROUND_ROBIN)
+    members = models.ManyToManyField(User, through="QueueMember", related_name="queues")
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueMember(models.Model):
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="queue_memberships")
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "user"], name="queue_member_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.queue}"
+
+
+class AvailabilitySchedule(models.Model):
+    """A user's weekly working hours in the schedule's own time zone.
+
+    ``weekly`` is stored exactly as the API shows it: ``{"monday": [{"start": "09:00",
+    "end": "17:00"}], ...}`` with sorted, non-overlapping intervals and an end of
+    ``"24:00"`` for midnight; services/schedules.py validates it.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="schedules")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="schedules")
+    name = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    is_default = models.BooleanField(default=False)
+    weekly = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-is_default", "name", "pk"]
+        constraints = [
+            # One default per user and company, however many requests race.
+            models.UniqueConstraint(
+                fields=["company", "user"], condition=models.Q(is_default=True),
+                name="schedule_one_default_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+
+class ScheduleOverride(models.Model):
+    """Other hours on one date: ``intervals`` like a weekday's; empty is a day off."""
+
+    schedule = models.ForeignKey(
+        AvailabilitySchedule, on_delete=models.CASCADE, related_name="overrides"
+    )
+    date = models.DateField()
+    intervals = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "date"], name="override_unique_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} ({'day off' if not self.intervals else 'other hours'})"
+
+
+class MeetingType(models.Model):
+    """Something that can be booked: its durations, rules, channels, form and hosts.
+
+    Hosts are either ``hosts`` (one-on-one) or the members of ``queue``. ``owner``
+    is the user who manages it (a member may change only their own).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="meeting_types")
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="owned_meeting_types")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100)
+    description = models.TextField(blank=True)
+    durations = models.JSONField(default=list)  # minutes, ascending
+    default_duration = models.PositiveIntegerField()
+    slot_interval = models.PositiveIntegerField(null=True, blank=True)  # None: the duration
+    buffer_before = models.PositiveIntegerField(default=0)
+    buffer_after = models.PositiveIntegerField(default=0)
+    minimum_notice = models.PositiveIntegerField(default=0)
+    max_days_in_advance = models.PositiveIntegerField(null=True, blank=True)
+    daily_limit = models.PositiveIntegerField(null=True, blank=True)
+    channels = models.JSONField(default=list, blank=True)
+    locations = models.JSONField(default=list, blank=True)
+    form_fields = models.JSONField(default=list, blank=True)
+    double_opt_in = models.BooleanField(default=False)
+    require_host_confirmation = models.BooleanField(default=False)
+    allow_phone_only_booking = models.BooleanField(default=False)
+    ics_title = models.CharField(max_length=200, blank=True)
+    ics_description = models.TextField(max_length=2000, blank=True)
+    hosts = models.ManyToManyField(User, blank=True, related_name="hosted_meeting_types")
+    queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="meeting_types"
+    )
+    # The meeting type's own hours for every host; without it each host's default.
+    schedule = models.ForeignKey(
+        AvailabilitySchedule, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="meeting_types",
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["title", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "slug"], name="meeting_type_unique_slug"),
+            models.CheckConstraint(
+                condition=models.Q(default_duration__gt=0), name="meeting_type_duration_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(slot_interval__isnull=True) | models.Q(slot_interval__gt=0),
+                name="meeting_type_interval_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def kind(self) -> str:
+        """``one_on_one``, or the queue's kind."""
+        return self.queue.kind if self.queue_id else "one_on_one"
+
+
+class BusyTime(models.Model):
+    """Time that occupies a user outside Termin's own appointments: blocked by hand
+    in the admin, or read from an external calendar. Busy is per person, whatever
+    company the user books for."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="busy_times")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    source = models.CharField(max_length=20, choices=BusySource.choices,
+                              default=BusySource.MANUAL)
+    label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "busy times"
+        ordering = ["start", "pk"]
+        indexes = [models.Index(fields=["user", "start"], name="busy_user_start_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")),
+                                   name="busy_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} busy {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M} UTC"
