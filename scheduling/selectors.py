@@ -1,0 +1,245 @@
+"""Reads of the scheduling app: which slots a meeting type has free, and what
+occupies its hosts.
+
+Slots are loaded with a fixed number of queries whatever the number of hosts:
+the meeting type, its hosts, their schedules, the schedules' overrides in range,
+then one query per kind of busy time. The slot engine (``slots.py``) does the
+rest on plain values.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone as djtz
+
+from . import slots as engine
+from .choices import QueueKind
+from .errors import DomainError, NotFound
+from .models import AvailabilitySchedule, BusyTime, MeetingType, QueueMember, ScheduleOverride, User
+from .services.schedules import WEEKDAYS
+from .timeutils import get_zone
+
+# The longest range one request may ask slots for ("about three months").
+MAX_RANGE_DAYS = 93
+DURATION_NOT_ALLOWED = "Duration must match one of the allowed durations for this meeting type"
+# Hours of a host who has no schedule yet, in their own zone (what Calendly and
+# Cal.com give a new user), so a freshly created user can be booked at once.
+FALLBACK_WEEKLY = {day: [{"start": "09:00", "end": "17:00"}] for day in WEEKDAYS[:5]}
+
+BusyMap = dict[int, list[tuple[dt.datetime, dt.datetime]]]
+
+
+@dataclass(frozen=True)
+class SlotResult:
+    slots: list[engine.Slot]
+    timezone: str  # the zone the range was read in and slots are shown in
+    duration: int  # minutes
+
+
+# --- meeting types ---------------------------------------------------------------
+
+
+def meeting_type_get(*, company, meeting_type_id) -> MeetingType:
+    """The company's meeting type with this uuid (queue and schedule joined), or NotFound."""
+    found = (
+        MeetingType.objects.select_related("queue", "schedule")
+        .filter(company=company, uuid=meeting_type_id).first()
+        if meeting_type_id else None
+    )
+    if found is None:
+        raise NotFound("Meeting type not found")
+    return found
+
+
+def meeting_type_hosts(meeting_type: MeetingType) -> list[User]:
+    """The users who may host it: the queue's members or the one-on-one hosts (one query)."""
+    if meeting_type.queue_id:
+        members = QueueMember.objects.filter(queue_id=meeting_type.queue_id).select_related("user")
+        return [member.user for member in members.order_by("pk")]
+    return list(meeting_type.hosts.order_by("pk"))
+
+
+# --- busy time -------------------------------------------------------------------
+
+
+def busy_intervals(host_ids, start: dt.datetime, end: dt.datetime) -> BusyMap:
+    """Every interval that occupies one of ``host_ids`` and overlaps ``[start, end)``,
+    as ``{host_id: [(start, end), ...]}`` in UTC. One query per kind of busy time:
+    busy time blocked by hand or read from calendars (``BusyTime``) today;
+    appointments and provisional holds join here as their own query."""
+    busy: BusyMap = defaultdict(list)
+    rows = BusyTime.objects.filter(user_id__in=list(host_ids), start__lt=end, end__gt=start)
+    for user_id, b0, b1 in rows.values_list("user_id", "start", "end"):
+        busy[user_id].append((b0, b1))
+    return dict(busy)
+
+
+def booked_starts(meeting_type: MeetingType, host_ids, start: dt.datetime,
+                  end: dt.datetime) -> dict[int, list[dt.datetime]]:
+    """Starts of the meeting type's active bookings per host around ``[start, end)``,
+    for its daily limit. There are no appointments yet, so nothing is booked."""
+    return {}
+
+
+# --- slots -----------------------------------------------------------------------
+
+
+def available_slots(
+    *,
+    meeting_type: MeetingType,
+    start: dt.date | dt.datetime,
+    end: dt.date | dt.datetime,
+    timezone: str | None = None,
+    duration: int | None = None,
+    host_id=None,
+    now: dt.datetime | None = None,
+) -> SlotResult:
+    """The free slots of ``meeting_type`` starting in the range.
+
+    ``start``/``end`` are aware datetimes, or dates read in ``timezone`` (``end``
+    inclusive). Without ``timezone`` the range is read, and slots shown, in the
+    first host's schedule zone. ``host_id`` (a user uuid) narrows a one-on-one or
+    round-robin meeting type to one host. Raises DomainError with the field at fault.
+    """
+    now = now or djtz.now()
+    minutes = _check_duration(meeting_type, duration)
+    hosts = _narrow(meeting_type, meeting_type_hosts(meeting_type), host_id)
+    schedules = _schedules(meeting_type, hosts)
+    zone = timezone or _display_zone(hosts, schedules)
+    range_start, range_end = _range(start, end, zone)
+    if not hosts:
+        return SlotResult([], zone, minutes)
+    rules = rules_for(meeting_type, minutes)
+    margin_start = range_start - rules.buffer_before - rules.duration - rules.buffer_after
+    margin_end = range_end + rules.duration + rules.buffer_after + rules.buffer_before
+    overrides = _overrides(schedules.values(), range_start, range_end)
+    busy = busy_intervals([h.pk for h in hosts], margin_start, margin_end)
+    booked = booked_starts(meeting_type, [h.pk for h in hosts], range_start, range_end)
+    inputs = [
+        engine.HostInput(
+            host_id=host.pk,
+            schedule=_engine_schedule(host, schedules.get(host.pk), overrides),
+            busy=tuple(busy.get(host.pk, ())),
+            booked_starts=tuple(booked.get(host.pk, ())),
+        )
+        for host in hosts
+    ]
+    slots = engine.compute_slots(
+        hosts=inputs, rules=rules, range_start=range_start, range_end=range_end, now=now,
+        mode=_mode(meeting_type, len(inputs)),
+    )
+    return SlotResult(slots, zone, minutes)
+
+
+def rules_for(meeting_type: MeetingType, duration: int) -> engine.Rules:
+    """The engine's rules for one duration of ``meeting_type``."""
+    minutes = dt.timedelta(minutes=1)
+    return engine.Rules(
+        duration=duration * minutes,
+        interval=meeting_type.slot_interval * minutes if meeting_type.slot_interval else None,
+        buffer_before=meeting_type.buffer_before * minutes,
+        buffer_after=meeting_type.buffer_after * minutes,
+        minimum_notice=meeting_type.minimum_notice * minutes,
+        max_days_in_advance=meeting_type.max_days_in_advance,
+        daily_limit=meeting_type.daily_limit,
+    )
+
+
+def _check_duration(meeting_type: MeetingType, duration: int | None) -> int:
+    if duration is None:
+        return meeting_type.default_duration
+    if duration not in meeting_type.durations:
+        raise DomainError(DURATION_NOT_ALLOWED, field="duration")
+    return duration
+
+
+def _narrow(meeting_type: MeetingType, hosts: list[User], host_id) -> list[User]:
+    if host_id is None:
+        return hosts
+    chosen = [host for host in hosts if str(host.uuid) == str(host_id)]
+    if not chosen:
+        raise DomainError("This user does not host this meeting type", field="hostId")
+    # Co-hosts meet together, so one of them is free only when all are.
+    return hosts if meeting_type.kind == QueueKind.CO_HOST else chosen
+
+
+def _mode(meeting_type: MeetingType, host_count: int) -> str:
+    if meeting_type.kind == QueueKind.CO_HOST:
+        return engine.CO_HOST
+    return engine.SINGLE if host_count == 1 else engine.ROUND_ROBIN
+
+
+def _schedules(meeting_type: MeetingType, hosts: list[User]) -> dict[int, AvailabilitySchedule]:
+    """Each host's schedule for this meeting type: its own schedule when it has one,
+    else the host's default in the meeting type's company (one query)."""
+    if meeting_type.schedule_id:
+        return {host.pk: meeting_type.schedule for host in hosts}
+    defaults = AvailabilitySchedule.objects.filter(
+        company_id=meeting_type.company_id, user__in=hosts, is_default=True
+    )
+    return {schedule.user_id: schedule for schedule in defaults}
+
+
+def _display_zone(hosts: list[User], schedules: dict[int, AvailabilitySchedule]) -> str:
+    if not hosts:
+        return "UTC"
+    first = schedules.get(hosts[0].pk)
+    return first.timezone if first else hosts[0].timezone
+
+
+def _range(start, end, zone: str) -> tuple[dt.datetime, dt.datetime]:
+    """The half-open UTC range ``[start, end)``: dates are read in ``zone``, ``end``
+    inclusive."""
+    tz = get_zone(zone)
+    if not isinstance(start, dt.datetime):
+        start = dt.datetime.combine(start, dt.time(0), tz)
+    if not isinstance(end, dt.datetime):
+        end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tz)
+    start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+    if end <= start:
+        raise DomainError("end must be after start", field="end")
+    if end - start > dt.timedelta(days=MAX_RANGE_DAYS):
+        raise DomainError(f"The range may span at most {MAX_RANGE_DAYS} days", field="end")
+    return start, end
+
+
+def _overrides(schedules, start: dt.datetime, end: dt.datetime) -> dict[int, dict]:
+    """``{schedule_id: {date: intervals}}`` for dates near the range (one query)."""
+    ids = {schedule.pk for schedule in schedules}
+    out: dict[int, dict] = defaultdict(dict)
+    if not ids:
+        return out
+    # Local dates differ from UTC dates by at most a day each way.
+    dates = Q(date__gte=start.date() - dt.timedelta(days=2),
+              date__lte=end.date() + dt.timedelta(days=2))
+    rows = ScheduleOverride.objects.filter(dates, schedule_id__in=ids)
+    for schedule_id, day, intervals in rows.values_list("schedule_id", "date", "intervals"):
+        out[schedule_id][day] = intervals
+    return out
+
+
+def _engine_schedule(host: User, schedule: AvailabilitySchedule | None,
+                     overrides: dict[int, dict]) -> engine.Schedule:
+    if schedule is None:
+        return engine.Schedule(host.timezone, _weekly(FALLBACK_WEEKLY), {})
+    return engine.Schedule(
+        schedule.timezone,
+        _weekly(schedule.weekly),
+        {day: _intervals(items) for day, items in overrides.get(schedule.pk, {}).items()},
+    )
+
+
+def _weekly(weekly: dict) -> dict[int, tuple]:
+    return {index: _intervals(weekly.get(day, ())) for index, day in enumerate(WEEKDAYS)}
+
+
+def _intervals(items) -> tuple:
+    return tuple((_time(item["start"]), _time(item["end"])) for item in items)
+
+
+def _time(value: str) -> dt.time:
+    """``HH:MM`` as a time; ``24:00`` is the engine's end-of-day midnight."""
+    hours, minutes = value.split(":")
+    return dt.time(int(hours) % 24, int(minutes))
