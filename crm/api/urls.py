@@ -1,3 +1,10 @@
 """Routes of this app's API (included from config/urls.py)."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .views import ContactViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("crm", ContactViewSet, basename="crm-contact")
+
+urlpatterns = router.urls

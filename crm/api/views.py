@@ -1,0 +1,230 @@
+"""``/v4/crm``: contacts, bulk upsert, search and the timeline."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from scheduling.api.base import ApiViewSet
+from scheduling.choices import Role
+from scheduling.models import Membership
+
+from .. import selectors, services
+from ..payloads import contact_payload, event_payload
+from ..selectors import SORT_FIELDS
+from ..services.validation import from_public_names
+from .permissions import ContactPermission
+
+
+class ContactInput(serializers.Serializer):
+    """The fields of a contact; rules live in crm.services.validation."""
+
+    firstName = serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                      trim_whitespace=False)
+    lastName = serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                     trim_whitespace=False)
+    email = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    phoneNumber = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False,
+                                 allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                  trim_whitespace=False)
+    crmCompanyId = serializers.UUIDField(required=False, allow_null=True)
+    accountOwnerId = serializers.UUIDField(required=False, allow_null=True)
+    additionalData = serializers.DictField(required=False, allow_null=True)
+
+    def to_service_kwargs(self, *, company, partial: bool) -> dict:
+        data = from_public_names(self.validated_data)
+        try:
+            services.contact_fields_clean(company=company, data=data, partial=partial)
+        except services.InvalidContact as exc:
+            raise serializers.ValidationError(
+                {error["field"]: [error["message"]] for error in exc.errors}
+            ) from exc
+        return data
+
+
+class BulkInput(serializers.Serializer):
+    contacts = serializers.ListField(
+        child=serializers.JSONField(), allow_empty=False, max_length=services.MAX_ROWS
+    )
+
+
+def _tags(values: list[str]) -> list[str]:
+    """``tags`` may repeat and each value may be comma-separated."""
+    return [tag.strip() for value in values for tag in value.split(",") if tag.strip()]
+
+
+class ContactQuery(serializers.Serializer):
+    searchTerm = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    ownerId = serializers.UUIDField(required=False)
+    sortBy = serializers.ChoiceField(choices=list(SORT_FIELDS), default="createdAt")
+    sortOrder = serializers.ChoiceField(choices=["ASC", "DESC", "asc", "desc"], default="DESC")
+
+
+ContactOutput = inline_serializer("Contact", {
+    "id": serializers.UUIDField(),
+    "firstName": serializers.CharField(),
+    "lastName": serializers.CharField(),
+    "email": serializers.EmailField(allow_null=True),
+    "phoneNumber": serializers.CharField(allow_null=True),
+    "tags": serializers.ListField(child=serializers.CharField()),
+    "notes": serializers.CharField(),
+    "crmCompanyId": serializers.UUIDField(allow_null=True),
+    "accountOwnerId": serializers.UUIDField(allow_null=True),
+    "additionalData": serializers.DictField(),
+    "noShowCount": serializers.IntegerField(),
+    "eventCount": serializers.IntegerField(),
+    "lastSeenAt": serializers.DateTimeField(allow_null=True),
+    "createdAt": serializers.DateTimeField(),
+    "updatedAt": serializers.DateTimeField(),
+})
+
+EventOutput = inline_serializer("ContactEvent", {
+    "id": serializers.UUIDField(),
+    "contactId": serializers.UUIDField(),
+    "type": serializers.CharField(),
+    "meetingTypeTitle": serializers.CharField(allow_null=True),
+    "meetingTypeSlug": serializers.CharField(allow_null=True),
+    "roomName": serializers.CharField(allow_null=True),
+    "roomDisplayName": serializers.CharField(allow_null=True),
+    "attendeeId": serializers.UUIDField(allow_null=True),
+    "metadata": serializers.DictField(allow_null=True),
+    "occurredAt": serializers.DateTimeField(),
+})
+
+BulkOutput = inline_serializer("ContactBulkResult", {
+    "created": serializers.IntegerField(),
+    "updated": serializers.IntegerField(),
+    "unchanged": serializers.IntegerField(),
+    "failed": serializers.IntegerField(),
+    "results": inline_serializer("ContactBulkRow", {
+        "index": serializers.IntegerField(),
+        "status": serializers.ChoiceField(choices=["created", "updated", "unchanged", "error"]),
+        "id": serializers.UUIDField(allow_null=True),
+        "email": serializers.CharField(allow_null=True),
+        "errors": serializers.ListField(child=serializers.DictField()),
+    }, many=True),
+})
+
+LIST_PARAMETERS = [
+    OpenApiParameter("searchTerm", str, description="Substring of name, email or phone"),
+    OpenApiParameter("tags", str, many=True,
+                     description="Contacts having any of these (repeat or comma-separate)"),
+    OpenApiParameter("ownerId", str, description="Account owner's user id"),
+    OpenApiParameter("sortBy", str, enum=list(SORT_FIELDS)),
+    OpenApiParameter("sortOrder", str, enum=["ASC", "DESC"]),
+]
+
+
+@extend_schema(tags=["CRM"])
+class ContactViewSet(ApiViewSet):
+    """Members create, read and edit the company's contacts; owners and admins delete."""
+
+    serializer_class = ContactInput
+    permission_classes = [ContactPermission]
+    required_roles = {"destroy": Role.ADMIN}
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_object(self):
+        return selectors.contact_get(company=self.ctx.company, contact_id=self.kwargs["pk"])
+
+    @property
+    def actor(self) -> services.Actor:
+        return services.Actor.from_api_context(self.ctx)
+
+    @extend_schema(parameters=LIST_PARAMETERS, responses={200: ContactOutput})
+    def list(self, request):
+        query = ContactQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        contacts = selectors.contact_list(
+            company=self.ctx.company,
+            search=params.get("searchTerm", ""),
+            tags=_tags(request.query_params.getlist("tags")),
+            owner_id=self._owner_pk(params.get("ownerId")),
+            sort_by=params["sortBy"],
+            sort_order=params["sortOrder"],
+        )
+        page = self.paginate_queryset(selectors.with_related(contacts))
+        return self.get_paginated_response([contact_payload(c) for c in page])
+
+    def _owner_pk(self, owner_uuid) -> int | None:
+        if owner_uuid is None:
+            return None
+        membership = Membership.objects.filter(
+            company=self.ctx.company, user__uuid=owner_uuid
+        ).first()
+        return membership.user_id if membership else -1  # an unknown owner owns nothing
+
+    @extend_schema(request=ContactInput, responses={201: ContactOutput})
+    def create(self, request):
+        data = self._input(partial=False)
+        contact = services.contact_create(company=self.ctx.company, actor=self.actor, **data)
+        return Response(contact_payload(contact), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: ContactOutput},
+                   summary="A contact by its id, or by the attendeeId of one of its bookings")
+    def retrieve(self, request, pk=None):
+        return Response(contact_payload(self.get_object()))
+
+    @extend_schema(request=ContactInput, responses={200: ContactOutput})
+    def partial_update(self, request, pk=None):
+        contact = self.get_object()
+        data = self._input(partial=True)
+        contact = services.contact_update(contact=contact, actor=self.actor, **data)
+        return Response(contact_payload(contact))
+
+    @extend_schema(responses={200: ContactOutput},
+                   summary="Delete a contact and its timeline; answers the contact as it was")
+    def destroy(self, request, pk=None):
+        contact = self.get_object()
+        self.check_object_permissions(request, contact)
+        body = contact_payload(contact)
+        services.contact_delete(contact=contact, actor=self.actor)
+        return Response(body)
+
+    @extend_schema(request=BulkInput, responses={200: BulkOutput},
+                   summary="Create or update up to 1,000 contacts, matched by email")
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        serializer = BulkInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        results = services.contacts_bulk_upsert(
+            company=self.ctx.company, rows=serializer.validated_data["contacts"], actor=self.actor
+        )
+        return Response(_bulk_body(results))
+
+    @extend_schema(responses={200: EventOutput}, summary="The contact's timeline, newest first")
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        contact = self.get_object()
+        page = self.paginate_queryset(selectors.event_list(contact=contact))
+        for event in page:
+            event.contact = contact
+        return self.get_paginated_response([event_payload(e) for e in page])
+
+    def _input(self, *, partial: bool) -> dict:
+        serializer = ContactInput(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.to_service_kwargs(company=self.ctx.company, partial=partial)
+
+
+def _bulk_body(results: list[services.RowResult]) -> dict:
+    counts = services.bulk.summary(results)
+    return {
+        "created": counts["created"],
+        "updated": counts["updated"],
+        "unchanged": counts["unchanged"],
+        "failed": counts["error"],
+        "results": [
+            {
+                "index": r.index,
+                "status": r.status,
+                "id": str(r.contact.uuid) if r.contact else None,
+                "email": (r.contact.email or None) if r.contact else None,
+                "errors": r.errors,
+            }
+            for r in results
+        ],
+    }

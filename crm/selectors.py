@@ -1,0 +1,119 @@
+"""Reads of contacts and their timeline, shared by both APIs and the admin."""
+
+import uuid
+
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models.functions import Lower
+
+from scheduling.errors import NotFound
+from scheduling.models import Company
+
+from .models import Contact, ContactEvent, ContactTag
+
+CONTACT_NOT_FOUND = "Contact not found"
+SORT_FIELDS = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "email": "email",
+    "createdAt": "created_at",
+}
+PHONE_CHARACTERS = frozenset("0123456789+-() ./")
+
+
+def with_related(queryset: QuerySet) -> QuerySet:
+    """What rendering a contact needs, in three queries for any number of contacts."""
+    return queryset.select_related("crm_company", "account_owner").prefetch_related(
+        Prefetch("tags", queryset=ContactTag.objects.order_by("pk"))
+    )
+
+
+def search_filter(queryset: QuerySet, term: str) -> QuerySet:
+    """Contacts whose name, email or phone contains ``term`` (any case).
+
+    A substring test on ``search_text``, which PostgreSQL answers from a trigram
+    GIN index; on SQLite it is a scan. A term that looks like a phone number is
+    also tried as its bare digits, so "+49 30 1234" finds "+49301234...".
+    """
+    term = term.strip().lower()
+    if not term:
+        return queryset
+    digits = "".join(ch for ch in term if ch.isdigit())
+    if set(term) <= PHONE_CHARACTERS and len(digits) >= 3 and digits != term:
+        return queryset.filter(search_text__contains=term) | queryset.filter(
+            search_text__contains=digits
+        )
+    return queryset.filter(search_text__contains=term)
+
+
+def contact_list(
+    *,
+    company: Company,
+    search: str = "",
+    tags: list[str] | tuple = (),
+    owner_id: int | None = None,
+    sort_by: str = "createdAt",
+    sort_order: str = "DESC",
+) -> QuerySet:
+    """The company's contacts, filtered: ``tags`` matches contacts having any of them."""
+    contacts = search_filter(Contact.objects.filter(company=company), search)
+    if tags:
+        tagged = ContactTag.objects.filter(company=company, contact=OuterRef("pk"), name__in=tags)
+        contacts = contacts.filter(Exists(tagged))
+    if owner_id is not None:
+        contacts = contacts.filter(account_owner_id=owner_id)
+    field = SORT_FIELDS[sort_by]
+    order = F(field).desc() if sort_order.upper() == "DESC" else F(field).asc()
+    tiebreak = F("pk").desc() if sort_order.upper() == "DESC" else F("pk").asc()
+    return contacts.order_by(order, tiebreak)
+
+
+def contact_list_recently_seen(*, company: Company, search: str = "") -> QuerySet:
+    """The workspace API's order: most recently seen first, never-seen last."""
+    contacts = search_filter(Contact.objects.filter(company=company), search)
+    return contacts.order_by(F("last_seen_at").desc(nulls_last=True), "-updated_at", "-pk")
+
+
+def contact_get(*, company: Company, contact_id) -> Contact:
+    """By the contact's UUID, or by the attendee id of one of its bookings."""
+    try:
+        key = uuid.UUID(str(contact_id))
+    except ValueError:
+        raise NotFound(CONTACT_NOT_FOUND) from None
+    contacts = with_related(Contact.objects.filter(company=company))
+    contact = contacts.filter(uuid=key).first()
+    if contact is None:
+        by_attendee = ContactEvent.objects.filter(company=company, attendee_id=key)
+        contact = contacts.filter(pk__in=by_attendee.values("contact_id")[:1]).first()
+    if contact is None:
+        raise NotFound(CONTACT_NOT_FOUND)
+    return contact
+
+
+def contact_get_by_pk(*, company: Company, pk: int) -> Contact:
+    contact = Contact.objects.filter(company=company, pk=pk).first()
+    if contact is None:
+        raise NotFound(CONTACT_NOT_FOUND)
+    return contact
+
+
+def contact_find_by_email(*, company: Company, email: str, for_update: bool = False):
+    """Case-insensitive, through the ``lower(email)`` unique index."""
+    if not email:
+        return None
+    contacts = Contact.objects.annotate(email_lower=Lower("email"))
+    if for_update:
+        contacts = contacts.select_for_update()
+    return contacts.filter(company=company, email_lower=email.lower()).first()
+
+
+def contact_find_by_phone(*, company: Company, phone: str, for_update: bool = False):
+    """The oldest contact with this phone number and no email (phone-only bookings)."""
+    if not phone:
+        return None
+    contacts = Contact.objects.select_for_update() if for_update else Contact.objects
+    return contacts.filter(company=company, phone_number=phone, email="").order_by("pk").first()
+
+
+def event_list(*, contact: Contact) -> QuerySet:
+    """The contact's timeline, newest first."""
+    return ContactEvent.objects.filter(contact=contact).order_by("-occurred_at", "-pk")

@@ -1,0 +1,60 @@
+"""The contact timeline."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from scheduling.errors import DomainError
+
+from ..choices import EventType
+from ..models import Contact, ContactEvent
+from ..tasks import apply_automatic_tags
+
+# Events after which the automatic tags may change.
+TAGGING_EVENTS = frozenset({EventType.BOOKING, EventType.OPTIN})
+
+
+def contact_event_record(
+    *,
+    contact: Contact,
+    event_type: str,
+    meeting_type_id: int | None = None,
+    meeting_type_title: str | None = None,
+    meeting_type_slug: str | None = None,
+    room_id: int | None = None,
+    room_name: str | None = None,
+    room_display_name: str | None = None,
+    attendee_id=None,
+    metadata: dict | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> ContactEvent:
+    """Add an entry to the contact's timeline, in the caller's transaction.
+
+    Keeps ``event_count``, ``last_seen_at`` and (for ``no_show``) ``noShowCount``
+    current with one atomic UPDATE, so concurrent events never lose a count.
+    After commit, a booking or opt-in queues the automatic-tag task.
+    """
+    if event_type not in EventType.values:
+        raise DomainError(f"Unknown event type: {event_type}", field="event_type")
+    occurred_at = occurred_at or timezone.now()
+    with transaction.atomic():
+        event = ContactEvent.objects.create(
+            company_id=contact.company_id, contact=contact, event_type=event_type,
+            meeting_type_id=meeting_type_id, meeting_type_title=meeting_type_title,
+            meeting_type_slug=meeting_type_slug, room_id=room_id, room_name=room_name,
+            room_display_name=room_display_name, attendee_id=attendee_id, metadata=metadata,
+            occurred_at=occurred_at,
+        )
+        when = Value(occurred_at, output_field=DateTimeField())
+        Contact.objects.filter(pk=contact.pk).update(
+            event_count=F("event_count") + 1,
+            last_seen_at=Greatest(Coalesce("last_seen_at", when), when),
+            no_show_count=F("no_show_count") + int(event_type == EventType.NO_SHOW),
+        )
+        contact.refresh_from_db(fields=["event_count", "last_seen_at", "no_show_count"])
+        if event_type in TAGGING_EVENTS:
+            apply_automatic_tags.delay_on_commit(contact.pk)
+    return event
