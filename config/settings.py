@@ -151,6 +151,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "scheduling.tasks.purge_idempotency_records",
         "schedule": 3600.0,
     },
+    # Queues every webhook delivery that is due and not in flight (retries, and
+    # anything a lost message or a broker outage left behind).
+    "webhooks-sweep-deliveries": {
+        "task": "webhooks.tasks.sweep_deliveries",
+        "schedule": float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "5")),
+    },
+    "webhooks-disable-failing-endpoints": {
+        "task": "webhooks.tasks.disable_failing_endpoints",
+        "schedule": 3600.0,
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

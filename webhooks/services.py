@@ -1,11 +1,68 @@
-"""The one door into webhooks: ``emit()``."""
+"""Webhooks: the one door in (``emit()``), endpoints, and delivery.
 
+Delivery works from the database, never from broker state:
+
+* ``emit()`` writes the event and one delivery row per subscribed endpoint in the
+  caller's transaction. The rows are born leased (``lock_token``,
+  ``locked_until``) and after commit a ``deliver`` task carrying the token is
+  queued for each.
+* ``delivery_attempt()`` (the task) renews the lease only if it still holds the
+  token, sends, and records the attempt and the next attempt time.
+* ``deliveries_sweep()`` (Celery beat) leases every due delivery whose lease has
+  expired or was never taken and queues it again. A lost message, a worker killed
+  mid-request or a broker outage therefore only delays a delivery: once its lease
+  runs out the sweep hands it to a live worker. Receivers de-duplicate by
+  ``webhook-id``, which is the event's and the same on every attempt.
+"""
+
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
 
-from .models import OutboxEvent
+from scheduling.choices import Role
+from scheduling.errors import Conflict, DomainError
+from scheduling.models import Membership
 
-import json
+from . import events as event_types
+from . import http, signing, urlguard
+from .models import DeliveryStatus, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+logger = logging.getLogger("termin.webhooks")
+
+# Waits after the 1st, 2nd, ... failed attempt; after the last one the delivery fails.
+RETRY_DELAYS = (
+    dt.timedelta(seconds=5),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=5),
+    dt.timedelta(hours=10),
+    dt.timedelta(hours=10),
+)
+TIMEOUT_SECONDS = 15
+# Longer than one attempt can take (the timeout plus DNS and bookkeeping), so a
+# live sender never loses its lease mid-request.
+LEASE = dt.timedelta(seconds=60)
+DISABLE_AFTER = dt.timedelta(days=5)
+EXCERPT_CHARS = 1000
+MAX_READ_BYTES = 64 * 1024
+SWEEP_BATCH = 500
+TEST_EVENT = "webhook_test"
+
+
+# -- emitting ------------------------------------------------------------------
 
 
 def emit(company, event: str, data: dict) -> OutboxEvent:
@@ -13,8 +70,326 @@ def emit(company, event: str, data: dict) -> OutboxEvent:
 
     Rolled back with the caller, so a failed change never announces itself; once
     committed it is never lost. ``data`` must be JSON-serialisable (datetimes are
-    accepted and written as ISO 8601 strings).
+    accepted and written as ISO 8601 strings). Every active endpoint of the company
+    subscribed to ``event`` gets a delivery, sent after commit.
     """
     payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     with transaction.atomic():
-        return OutboxEvent.objects.create(company=company, event=event, data=payload)
+        outbox = OutboxEvent.objects.create(company=company, event=event, data=payload)
+        endpoints = WebhookEndpoint.objects.filter(company=company, active=True).only("events")
+        # Filtered in Python: JSON containment is not portable to SQLite, and a
+        # company has a handful of endpoints.
+        subscribed = [endpoint for endpoint in endpoints if event in endpoint.events]
+        if subscribed:
+            _deliveries_queue(outbox, subscribed)
+    return outbox
+
+
+def _deliveries_queue(outbox: OutboxEvent, endpoints: list[WebhookEndpoint]) -> list:
+    token, now = uuid.uuid4(), timezone.now()
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            endpoint=endpoint, event=outbox, next_attempt_at=now,
+            locked_until=now + LEASE, lock_token=token,
+        )
+        for endpoint in endpoints
+    )
+    transaction.on_commit(partial(_enqueue, [d.pk for d in deliveries], token))
+    return deliveries
+
+
+def _enqueue(delivery_ids: list[int], token: uuid.UUID) -> None:
+    """Queue a ``deliver`` task per delivery; with the broker down, hand them to the sweep."""
+    from .tasks import deliver
+
+    for index, delivery_id in enumerate(delivery_ids):
+        try:
+            deliver.apply_async((delivery_id, str(token)), retry=False)
+        except Exception:
+            logger.warning("Broker unavailable; the sweep will deliver these webhooks later",
+                           exc_info=True)
+            # Give the lease back so the next sweep takes them without waiting for it to run out.
+            WebhookDelivery.objects.filter(
+                pk__in=delivery_ids[index:], lock_token=token
+            ).update(locked_until=None, lock_token=None)
+            return
+
+
+# -- endpoints -------------------------------------------------------------------
+
+
+def check_events(events: list[str]) -> list[str]:
+    unknown = sorted(set(events) - set(event_types.ALL))
+    if unknown:
+        raise DomainError(f"Unknown event type: {', '.join(unknown)}", field="events")
+    if not events:
+        raise DomainError("Choose at least one event type", field="events")
+    return list(dict.fromkeys(events))
+
+
+def endpoint_create(
+    *, company, url: str, events: list[str] | None = None, description: str = "",
+    active: bool = True,
+) -> WebhookEndpoint:
+    """A new endpoint (all event types when ``events`` is None). Refuses unsafe URLs."""
+    urlguard.check_url(url)
+    events = check_events(list(event_types.ALL) if events is None else events)
+    return WebhookEndpoint.objects.create(
+        company=company, url=url, events=events, description=description, active=active,
+        secret=signing.new_secret(),
+    )
+
+
+def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
+    """Change ``url``, ``events``, ``description`` or ``active``.
+
+    Re-enabling a disabled endpoint clears the reason and the failure streak.
+    """
+    if "url" in changes:
+        urlguard.check_url(changes["url"])
+    if "events" in changes:
+        changes["events"] = check_events(changes["events"])
+    if changes.get("active") and not endpoint.active:
+        changes.update(disabled_reason="", disabled_at=None, failing_since=None)
+    for name, value in changes.items():
+        setattr(endpoint, name, value)
+    endpoint.updated_at = timezone.now()
+    endpoint.save(update_fields=[*changes, "updated_at"])
+    return endpoint
+
+
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    endpoint.delete()
+
+
+@transaction.atomic
+def endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """Send a ``webhook_test`` event to this endpoint only, through the normal delivery."""
+    if not endpoint.active:
+        raise Conflict("This webhook is disabled; enable it before sending a test event")
+    outbox = OutboxEvent.objects.create(
+        company=endpoint.company, event=TEST_EVENT,
+        data={"webhookId": str(endpoint.uuid), "message": "A test event from Termin"},
+    )
+    return _deliveries_queue(outbox, [endpoint])[0]
+
+
+def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str, now=None) -> bool:
+    """Disable the endpoint, cancel what is still queued for it and tell the owners.
+
+    Returns False when it was already disabled (nothing done, no second email).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        changed = WebhookEndpoint.objects.filter(pk=endpoint.pk, active=True).update(
+            active=False, disabled_reason=reason[:200], disabled_at=now, updated_at=now
+        )
+        if not changed:
+            return False
+        WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.CANCELLED, next_attempt_at=None, settled_at=now,
+            locked_until=None, lock_token=None,
+        )
+        transaction.on_commit(partial(_owners_notify_disabled, endpoint.pk))
+    endpoint.active, endpoint.disabled_reason, endpoint.disabled_at = False, reason, now
+    return True
+
+
+def _owners_notify_disabled(endpoint_id: int) -> None:
+    endpoint = WebhookEndpoint.objects.select_related("company").get(pk=endpoint_id)
+    owners = Membership.objects.filter(company=endpoint.company, role=Role.OWNER)
+    recipients = [m.user.email for m in owners.select_related("user")]
+    if not recipients:
+        return
+    context = {"endpoint": endpoint, "company": endpoint.company, "site_url": settings.SITE_URL}
+    subject = render_to_string("emails/webhook_disabled_subject.txt", context).strip()
+    body = render_to_string("emails/webhook_disabled.txt", context)
+    send_mail(subject, body, None, recipients)
+
+
+def endpoints_disable_failing(*, now=None) -> int:
+    """Disable every active endpoint all of whose deliveries failed for DISABLE_AFTER."""
+    now = now or timezone.now()
+    failing = WebhookEndpoint.objects.filter(active=True, failing_since__lte=now - DISABLE_AFTER)
+    return sum(endpoint_disable(endpoint=e, reason=_failing_reason(), now=now) for e in failing)
+
+
+def _failing_reason() -> str:
+    return f"Every delivery failed for {DISABLE_AFTER.days} days"
+
+
+# -- delivering ------------------------------------------------------------------
+
+
+@dataclass
+class AttemptResult:
+    attempted_at: dt.datetime
+    duration_ms: int
+    status_code: int | None = None
+    response_excerpt: str = ""
+    error: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def delivery_attempt(*, delivery_id: int, token: str) -> WebhookDelivery | None:
+    """Send one delivery if ``token`` still holds its lease; record the outcome.
+
+    Idempotent per lease: a second task with the same token after the attempt was
+    recorded finds the lease gone and does nothing.
+    """
+    renewed = WebhookDelivery.objects.filter(
+        pk=delivery_id, lock_token=token, status=DeliveryStatus.PENDING
+    ).update(locked_until=timezone.now() + LEASE)
+    if not renewed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
+    if not delivery.endpoint.active:
+        _delivery_cancel(delivery, token)
+        return delivery
+    result = send(delivery)
+    return delivery_record(delivery=delivery, token=token, result=result)
+
+
+def send(delivery: WebhookDelivery) -> AttemptResult:
+    """POST the signed event to the endpoint (no redirects, 15 s timeout, SSRF guard)."""
+    endpoint, event = delivery.endpoint, delivery.event
+    body = signing.event_body(event)
+    headers = signing.signed_headers(endpoint.secret, event.webhook_id, int(time.time()), body)
+    result = AttemptResult(attempted_at=timezone.now(), duration_ms=0)
+    started = time.monotonic()
+    try:
+        response = http.session().post(
+            endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS,
+            allow_redirects=False, stream=True,
+        )
+        with response:
+            result.status_code = response.status_code
+            result.response_excerpt = _excerpt(response, started)
+    except urlguard.UnsafeUrl as exc:
+        result.error = exc.message
+    except Exception as exc:  # every failure is an attempt to log, never a crash
+        result.error = f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS]
+    result.duration_ms = int((time.monotonic() - started) * 1000)
+    return result
+
+
+def _excerpt(response, started: float) -> str:
+    """The start of the response body; reads on (to keep the connection) up to a limit."""
+    kept, size = b"", 0
+    for chunk in response.iter_content(8192):
+        if len(kept) < EXCERPT_CHARS:
+            kept += chunk[: EXCERPT_CHARS - len(kept)]
+        size += len(chunk)
+        if size > MAX_READ_BYTES or time.monotonic() - started > TIMEOUT_SECONDS:
+            break
+    return kept.decode("utf-8", "replace")
+
+
+def delivery_record(
+    *, delivery: WebhookDelivery, token: str, result: AttemptResult
+) -> WebhookDelivery:
+    """Log the attempt and settle the delivery or schedule its next attempt."""
+    endpoint = delivery.endpoint
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery.endpoint = endpoint
+        WebhookAttempt.objects.create(
+            delivery=delivery, attempted_at=result.attempted_at, duration_ms=result.duration_ms,
+            status_code=result.status_code, response_excerpt=result.response_excerpt,
+            error=result.error, succeeded=result.succeeded,
+        )
+        if str(delivery.lock_token) != str(token) or delivery.status != DeliveryStatus.PENDING:
+            return delivery  # the lease moved on (or the endpoint was disabled meanwhile)
+        _delivery_settle(delivery, result)
+    return delivery
+
+
+def _delivery_settle(delivery: WebhookDelivery, result: AttemptResult) -> None:
+    now = timezone.now()
+    endpoint = delivery.endpoint
+    delivery.attempt_count += 1
+    delivery.last_status_code = result.status_code
+    delivery.locked_until = delivery.lock_token = None
+    if result.succeeded:
+        _settle(delivery, DeliveryStatus.SUCCEEDED, now)
+        if endpoint.failing_since is not None:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+    elif result.status_code == 410:
+        _settle(delivery, DeliveryStatus.FAILED, now)
+        endpoint_disable(endpoint=endpoint, reason="The endpoint answered HTTP 410 Gone", now=now)
+    else:
+        if delivery.attempt_count <= len(RETRY_DELAYS):
+            delivery.next_attempt_at = now + RETRY_DELAYS[delivery.attempt_count - 1]
+        else:
+            _settle(delivery, DeliveryStatus.FAILED, now)
+        _endpoint_note_failure(endpoint, now)
+    delivery.save(update_fields=[
+        "attempt_count", "last_status_code", "locked_until", "lock_token", "status",
+        "next_attempt_at", "settled_at",
+    ])
+
+
+def _settle(delivery: WebhookDelivery, status: str, now: dt.datetime) -> None:
+    delivery.status, delivery.next_attempt_at, delivery.settled_at = status, None, now
+
+
+def _endpoint_note_failure(endpoint: WebhookEndpoint, now: dt.datetime) -> None:
+    if endpoint.failing_since is None:
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(
+            failing_since=now
+        )
+    elif endpoint.failing_since <= now - DISABLE_AFTER:
+        endpoint_disable(endpoint=endpoint, reason=_failing_reason(), now=now)
+
+
+def _delivery_cancel(delivery: WebhookDelivery, token: str) -> None:
+    now = timezone.now()
+    WebhookDelivery.objects.filter(pk=delivery.pk, lock_token=token).update(
+        status=DeliveryStatus.CANCELLED, next_attempt_at=None, settled_at=now,
+        locked_until=None, lock_token=None,
+    )
+
+
+def deliveries_sweep(*, now=None, limit: int = SWEEP_BATCH) -> int:
+    """Lease every due delivery that no live sender holds and queue it. Returns the count.
+
+    ``now`` is the sweep's idea of the time (tests move it forward instead of waiting).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        ids = list(due)
+        if ids:
+            token = uuid.uuid4()
+            WebhookDelivery.objects.filter(pk__in=ids).update(
+                lock_token=token, locked_until=now + LEASE
+            )
+            transaction.on_commit(partial(_enqueue, ids, token))
+    return len(ids)
+
+
+@transaction.atomic
+def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Queue the delivery again now, with the same ``webhook-id`` and a fresh retry schedule."""
+    delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(
+        pk=delivery.pk
+    )
+    if not delivery.endpoint.active:
+        raise Conflict("This webhook is disabled; enable it before redelivering")
+    now, token = timezone.now(), uuid.uuid4()
+    delivery.status, delivery.attempt_count, delivery.settled_at = DeliveryStatus.PENDING, 0, None
+    delivery.next_attempt_at, delivery.locked_until, delivery.lock_token = now, now + LEASE, token
+    delivery.save(update_fields=[
+        "status", "attempt_count", "settled_at", "next_attempt_at", "locked_until", "lock_token",
+    ])
+    transaction.on_commit(partial(_enqueue, [delivery.pk], token))
+    return delivery

@@ -1,3 +1,10 @@
 """Routes of this app's API (included from config/urls.py)."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .views import WebhookViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("webhooks", WebhookViewSet, basename="webhooks")
+
+urlpatterns = router.urls

@@ -1,0 +1,24 @@
+"""Celery tasks of webhooks: thin wrappers around services.
+
+Retries are not Celery's: the next attempt time is kept in the database and the
+periodic sweep queues what is due, so no long countdown waits in the broker.
+"""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(ignore_result=True)
+def deliver(delivery_id: int, token: str) -> None:
+    services.delivery_attempt(delivery_id=delivery_id, token=token)
+
+
+@shared_task(ignore_result=True)
+def sweep_deliveries() -> int:
+    return services.deliveries_sweep()
+
+
+@shared_task(ignore_result=True)
+def disable_failing_endpoints() -> int:
+    return services.endpoints_disable_failing()
