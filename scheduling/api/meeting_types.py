@@ -83,7 +83,7 @@ class MeetingTypeInput(serializers.Serializer):
             errors += meeting_types.normalize_locations(
                 attrs.get("locations", []), attrs.get("channels"))[2]
         if "formFields" in attrs:
-            errors += meeting_types.normalize_form_fields(attrs["formFields"])[2]
+            errors += meeting_types.normalize_form_fields(attrs["formFields"])[1]
         if self.partial:
             # A PATCH of channels alone is checked against the stored locations by
             # the service; here only the locations sent are known.
