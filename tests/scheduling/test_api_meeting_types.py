@@ -138,9 +138,9 @@ def test_patch_changes_only_what_it_names(api):
     response = api.patch(url, {"channels": ["zoom", "local", "webex"]}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "channels.2"
-    patched = api.patch(url, {"locations": [{"channel": "webex", "link": "https://w.ex/1"}]},
-                        format="json").json()
-    assert "webex" in patched["channels"]
+    locations = [*FULL["locations"], {"channel": "webex", "link": "https://w.ex/1"}]
+    patched = api.patch(url, {"locations": locations}, format="json").json()
+    assert patched["channels"] == [*FULL["channels"], "webex"]
 
 
 def test_hosts_must_be_users_of_the_company(api, owner, other_company):
