@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from scheduling.api.errors import json_error
 
@@ -12,7 +12,7 @@ urlpatterns = [
     path("v4/", include("crm.api.urls")),
     path("v4/", include("webhooks.api.urls")),
     path("api/", include("crm.api.workspace_urls")),
-    path("spec/v2/openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("spec/v2/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("spec/v2", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
 ]
 

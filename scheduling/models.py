@@ -5,7 +5,6 @@ import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.timezone import now
 
@@ -142,7 +141,8 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     request_digest = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True)  # null while in flight
-    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    response_content = models.BinaryField(null=True)  # the rendered bytes, replayed as sent
+    content_type = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=now)
 
     class Meta:
@@ -150,6 +150,8 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["company", "key"], name="idempotency_unique_key"),
         ]
         indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+
 
 
 # --- Scheduling: queues, availability schedules, meeting types, busy time -----------

@@ -14,6 +14,7 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -27,7 +28,7 @@ MAX_KEY_LENGTH = 255
 class Replay(Exception):
     """Carries the stored response of an earlier request with the same key."""
 
-    def __init__(self, response: Response):
+    def __init__(self, response: HttpResponse):
         super().__init__("idempotent replay")
         self.response = response
 
@@ -63,7 +64,7 @@ def _expired(record: IdempotencyRecord) -> bool:
     return record.created_at < timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
 
 
-def _await_response(record: IdempotencyRecord, digest: str) -> Response:
+def _await_response(record: IdempotencyRecord, digest: str) -> HttpResponse:
     if record.request_digest != digest:
         raise DomainError(
             f"This {HEADER} was already used with a different request body", status=422
@@ -76,17 +77,22 @@ def _await_response(record: IdempotencyRecord, digest: str) -> Response:
         record = IdempotencyRecord.objects.filter(pk=record.pk).first()
         if record is None:  # the first request failed with a 5xx: nothing to replay
             raise Conflict(f"The first request with this {HEADER} failed; retry the request")
-    return Response(record.response_body, status=record.status_code)
+    return HttpResponse(
+        bytes(record.response_content), status=record.status_code, content_type=record.content_type
+    )
 
 
-def settle(record: IdempotencyRecord, response: Response) -> None:
-    """Store the first response, or release the key when it was a server error."""
+def settle(record: IdempotencyRecord, response: HttpResponse) -> None:
+    """Store the first response's bytes, or release the key after a server error."""
     if response.status_code >= 500:
         record.delete()
         return
+    if isinstance(response, Response):
+        response.render()
     record.status_code = response.status_code
-    record.response_body = response.data
-    record.save(update_fields=["status_code", "response_body"])
+    record.response_content = response.content
+    record.content_type = response.get("Content-Type", "application/json")
+    record.save(update_fields=["status_code", "response_content", "content_type"])
 
 
 def purge_expired() -> int:

@@ -55,7 +55,7 @@ def wait_for_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     raise TimeoutError(f"nothing answered at {url}")
 
@@ -81,7 +81,7 @@ def web_server(**env: str):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(f"{base}/spec/v2/openapi.json", proc=proc)
+        wait_for_http(f"{base}/v4/user/me", proc=proc)
         yield base
     finally:
         stop(proc)
