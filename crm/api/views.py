@@ -10,6 +10,7 @@ from scheduling.choices import Role
 from scheduling.models import Membership
 
 from .. import selectors, services
+from ..models import Contact
 from ..payloads import contact_payload, event_payload
 from ..selectors import SORT_FIELDS
 from ..services.validation import from_public_names
@@ -117,11 +118,15 @@ LIST_PARAMETERS = [
 ]
 
 
-@extend_schema(tags=["CRM"])
+@extend_schema(tags=["CRM"], parameters=[
+    OpenApiParameter("id", str, OpenApiParameter.PATH,
+                     description="The contact's id (or, for GET, an attendeeId)"),
+])
 class ContactViewSet(ApiViewSet):
     """Members create, read and edit the company's contacts; owners and admins delete."""
 
     serializer_class = ContactInput
+    queryset = Contact.objects.none()  # for the schema; reads go through crm.selectors
     permission_classes = [ContactPermission]
     required_roles = {"destroy": Role.ADMIN}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

@@ -1,0 +1,195 @@
+"""The workspace contacts API (``/api/workspaces/:workspaceId/contacts``).
+
+Integer ids, snake_case, Unix timestamps and ``{"error": "<message>"}`` errors,
+as its reference documents. Open to members logged in with a Django session
+(unsafe methods need the CSRF token, as with any session) and to API keys.
+Either way the request acts within the workspace of the URL: a key of another
+company, or a logged-in user who is not a member, gets 404 "Workspace not
+found", the same answer as for a workspace that does not exist.
+"""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from scheduling.api.auth import ApiContext, ApiKeyAuthentication
+from scheduling.api.base import ApiView
+from scheduling.api.errors import exception_handler as api_exception_handler
+from scheduling.choices import Role
+from scheduling.models import Membership
+
+from .. import selectors, services
+from ..payloads import workspace_contact, workspace_event
+from .permissions import DELETE_FORBIDDEN
+
+WORKSPACE_NOT_FOUND = "Workspace not found"
+AUTHENTICATION_REQUIRED = "Authentication required"
+
+
+class WorkspaceSessionAuthentication(SessionAuthentication):
+    """A logged-in member of the URL's workspace, as the same ``ApiContext`` an API
+    key gives (with no key), so permissions and services see no difference."""
+
+    def authenticate(self, request):
+        user = getattr(request._request, "user", None)
+        if user is None or not user.is_active:
+            return None
+        self.enforce_csrf(request)
+        workspace_id = request.parser_context["kwargs"]["workspace_id"]
+        membership = (
+            Membership.objects.select_related("user", "company")
+            .filter(company_id=workspace_id, user=user)
+            .first()
+        )
+        if membership is None:
+            raise exceptions.NotFound(WORKSPACE_NOT_FOUND)
+        return user, ApiContext(company=membership.company, membership=membership)
+
+
+class WorkspaceSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "crm.api.workspace.WorkspaceSessionAuthentication"
+    name = "sessionAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid",
+                "description": "A logged-in member's Django session (send the CSRF token "
+                               "in X-CSRFToken on DELETE)."}
+
+
+class WorkspaceMember(BasePermission):
+    """A member of the URL's workspace; deleting needs an owner or admin."""
+
+    def has_permission(self, request, view) -> bool:
+        ctx = request.auth
+        if not isinstance(ctx, ApiContext):
+            raise exceptions.NotAuthenticated(AUTHENTICATION_REQUIRED)
+        if ctx.company.pk != view.kwargs["workspace_id"]:
+            raise exceptions.NotFound(WORKSPACE_NOT_FOUND)
+        if request.method == "DELETE" and not ctx.has_role(Role.ADMIN):
+            raise exceptions.PermissionDenied(DELETE_FORBIDDEN)
+        return True
+
+
+def workspace_exception_handler(exc, context):
+    """The /v4 handler's decision, answered as ``{"error": "<message>"}``."""
+    response = api_exception_handler(exc, context)
+    if response is None:
+        return None
+    body = response.data
+    errors = [e for e in body.get("errors", []) if e.get("field")]
+    message = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or body["message"]
+    response.data = {"error": str(message)}
+    return response
+
+
+class PageQuery(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, default=1)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+def paginated(request, queryset, key: str, render) -> Response:
+    query = PageQuery(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    page, limit = query.validated_data["page"], query.validated_data["limit"]
+    offset = (page - 1) * limit
+    items = [render(item) for item in queryset[offset : offset + limit]]
+    return Response({key: items, "total": queryset.count(), "page": page, "limit": limit})
+
+
+class WorkspaceView(ApiView):
+    authentication_classes = [ApiKeyAuthentication, WorkspaceSessionAuthentication]
+    permission_classes = [WorkspaceMember]
+
+    def get_exception_handler(self):
+        return workspace_exception_handler
+
+    def contact(self, contact_id: int):
+        return selectors.contact_get_by_pk(company=self.ctx.company, pk=contact_id)
+
+
+WorkspaceContact = inline_serializer("WorkspaceContact", {
+    "id": serializers.IntegerField(),
+    "workspace_id": serializers.IntegerField(),
+    "name": serializers.CharField(),
+    "email": serializers.EmailField(allow_null=True),
+    "event_count": serializers.IntegerField(),
+    "last_seen_at": serializers.IntegerField(allow_null=True),
+    "created_at": serializers.IntegerField(),
+    "updated_at": serializers.IntegerField(),
+})
+WorkspaceEvent = inline_serializer("WorkspaceContactEvent", {
+    "id": serializers.IntegerField(),
+    "contact_id": serializers.IntegerField(),
+    "workspace_id": serializers.IntegerField(),
+    "event_type": serializers.CharField(),
+    "room_id": serializers.IntegerField(allow_null=True),
+    "room_name": serializers.CharField(allow_null=True),
+    "room_display_name": serializers.CharField(allow_null=True),
+    "booking_page_id": serializers.IntegerField(allow_null=True),
+    "booking_page_title": serializers.CharField(allow_null=True),
+    "booking_page_slug": serializers.CharField(allow_null=True),
+    "metadata": serializers.CharField(allow_null=True),
+    "created_at": serializers.IntegerField(),
+})
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="Page number (min 1)", default=1),
+    OpenApiParameter("limit", int, description="Items per page (1-100)", default=50),
+]
+
+
+@extend_schema(tags=["Workspace contacts"])
+class ContactListView(WorkspaceView):
+    @extend_schema(
+        parameters=[OpenApiParameter("search", str, description="Name or email substring"),
+                    *PAGE_PARAMETERS],
+        responses={200: inline_serializer("WorkspaceContactList", {
+            "contacts": WorkspaceContact.__class__(many=True),
+            "total": serializers.IntegerField(), "page": serializers.IntegerField(),
+            "limit": serializers.IntegerField(),
+        })},
+        summary="Contacts of the workspace, most recently seen first",
+        operation_id="workspace_contacts_list",
+    )
+    def get(self, request, workspace_id: int):
+        contacts = selectors.contact_list_recently_seen(
+            company=self.ctx.company, search=request.query_params.get("search", "")
+        )
+        return paginated(request, contacts, "contacts", workspace_contact)
+
+
+@extend_schema(tags=["Workspace contacts"])
+class ContactDetailView(WorkspaceView):
+    @extend_schema(responses={200: inline_serializer("WorkspaceContactDetail", {
+        "contact": inline_serializer("WorkspaceContactFields", {
+            "id": serializers.IntegerField(), "workspace_id": serializers.IntegerField(),
+            "name": serializers.CharField(), "email": serializers.EmailField(allow_null=True),
+            "created_at": serializers.IntegerField(), "updated_at": serializers.IntegerField(),
+        }),
+    })}, summary="One contact (without its timeline figures)")
+    def get(self, request, workspace_id: int, contact_id: int):
+        return Response({"contact": workspace_contact(self.contact(contact_id),
+                                                      with_timeline=False)})
+
+    @extend_schema(responses={200: inline_serializer("WorkspaceOk", {
+        "ok": serializers.BooleanField()})}, summary="Delete a contact and its events")
+    def delete(self, request, workspace_id: int, contact_id: int):
+        contact = self.contact(contact_id)
+        services.contact_delete(contact=contact, actor=services.Actor.from_api_context(self.ctx))
+        return Response({"ok": True})
+
+
+@extend_schema(tags=["Workspace contacts"])
+class ContactEventsView(WorkspaceView):
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: inline_serializer(
+        "WorkspaceContactEvents", {
+            "events": WorkspaceEvent.__class__(many=True),
+            "total": serializers.IntegerField(), "page": serializers.IntegerField(),
+            "limit": serializers.IntegerField(),
+        })}, summary="The contact's timeline, most recent first")
+    def get(self, request, workspace_id: int, contact_id: int):
+        events = selectors.event_list(contact=self.contact(contact_id))
+        return paginated(request, events, "events", workspace_event)
