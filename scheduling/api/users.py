@@ -99,7 +99,9 @@ class UserViewSet(ApiViewSet):
     @extend_schema(request=UserInput, responses={201: UserOutput})
     def create(self, request):
         data = self._validated(partial=False)
-        membership = tenancy.user_create(company=self.ctx.company, actor=self.ctx.membership, **data)
+        membership = tenancy.user_create(
+            company=self.ctx.company, actor=self.ctx.membership, **data
+        )
         return Response(render(membership), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: UserOutput})

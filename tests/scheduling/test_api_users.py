@@ -143,7 +143,8 @@ def test_the_last_owner_cannot_be_removed(owner, admin_member):
 def test_users_of_another_company_are_not_found(api, other_company):
     stranger = other_company[1].user
     assert api.get(f"/v4/user/{stranger.uuid}").status_code == 404
-    assert api.patch(f"/v4/user/{stranger.uuid}", {"firstname": "X"}, format="json").status_code == 404
+    patch = api.patch(f"/v4/user/{stranger.uuid}", {"firstname": "X"}, format="json")
+    assert patch.status_code == 404
     assert api.delete(f"/v4/user/{stranger.uuid}").status_code == 404
     stranger.refresh_from_db()
     assert stranger.given_name == "Olivia"

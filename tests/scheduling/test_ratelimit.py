@@ -80,14 +80,17 @@ def test_two_server_processes_share_one_bucket(owner):
     company = Company.objects.get(pk=owner.company_id)
     _, token = api_key_create(company=company, created_by=owner.user)
     headers = {"Authorization": f"Bearer {token}"}
-    with web_server(API_RATE_LIMIT="1") as one, web_server(API_RATE_LIMIT="1") as two:
-        with requests.Session() as session:
-            statuses = [
-                session.get(f"{(one, two)[i % 2]}/v4/user/me", headers=headers).status_code
-                for i in range(200)
-            ]
-            assert statuses == [200] * 200
-            for base in (one, two):
-                response = session.get(f"{base}/v4/user/me", headers=headers)
-                assert response.status_code == 429
-                assert int(response.headers["Retry-After"]) >= 1
+    with (
+        web_server(API_RATE_LIMIT="1") as one,
+        web_server(API_RATE_LIMIT="1") as two,
+        requests.Session() as session,
+    ):
+        statuses = [
+            session.get(f"{(one, two)[i % 2]}/v4/user/me", headers=headers).status_code
+            for i in range(200)
+        ]
+        assert statuses == [200] * 200
+        for base in (one, two):
+            response = session.get(f"{base}/v4/user/me", headers=headers)
+            assert response.status_code == 429
+            assert int(response.headers["Retry-After"]) >= 1

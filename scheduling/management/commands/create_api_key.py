@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("company", help="company slug or uuid")
-        parser.add_argument("--user", help="email of the member the key acts as (default: an owner)")
+        parser.add_argument(
+            "--user", help="email of the member the key acts as (default: an owner)"
+        )
         parser.add_argument("--days", type=int, default=90, help="expiry, 1-90 days")
         parser.add_argument("--name", default="")
 
