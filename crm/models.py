@@ -89,6 +89,7 @@ class Contact(models.Model):
             models.UniqueConstraint(
                 F("company"), Lower("email"), condition=~Q(email=""),
                 name="crm_contact_unique_email",
+                violation_error_message="A contact with this email already exists",
             ),
         ]
         indexes = [

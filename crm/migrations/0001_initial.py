@@ -155,6 +155,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='contact',
-            constraint=models.UniqueConstraint(models.F('company'), django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='crm_contact_unique_email'),
+            constraint=models.UniqueConstraint(models.F('company'), django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='crm_contact_unique_email', violation_error_message='A contact with this email already exists'),
         ),
     ]
