@@ -2,7 +2,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ApiKey, Company, Membership, User
+from .models import (
+    ApiKey,
+    AvailabilitySchedule,
+    BusyTime,
+    Company,
+    MeetingType,
+    Membership,
+    Queue,
+    QueueMember,
+    ScheduleOverride,
+    User,
+)
+from .services import meeting_types, schedules
 from .services.api_keys import api_key_create, api_key_revoke
 
 
@@ -110,3 +122,175 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for api_key in queryset:
             api_key_revoke(api_key=api_key)
         self.message_user(request, f"Revoked {queryset.count()} key(s).")
+
+
+# --- Scheduling: meeting types, queues, schedules, busy time -------------------------
+
+
+def _field_errors(form, errors, field: str) -> None:
+    """Show the shared checks' ``(field, message)`` pairs on one admin form field."""
+    for name, message in errors:
+        form.add_error(field, f"{name}: {message}")
+
+
+class MeetingTypeAdminForm(forms.ModelForm):
+    class Meta:
+        model = MeetingType
+        fields = (
+            "company", "owner", "title", "slug", "description", "hosts", "queue", "schedule",
+            "durations", "default_duration", "slot_interval", "buffer_before", "buffer_after",
+            "minimum_notice", "max_days_in_advance", "daily_limit", "channels", "locations",
+            "form_fields", "double_opt_in", "require_host_confirmation",
+            "allow_phone_only_booking", "ics_title", "ics_description",
+        )
+
+    def clean(self):
+        data = super().clean()
+        durations, default, errors = meeting_types.normalize_durations(
+            data.get("durations"), data.get("default_duration"))
+        _field_errors(self, errors, "durations")
+        data["durations"], data["default_duration"] = durations, default
+        locations, channels, errors = meeting_types.normalize_locations(
+            data.get("locations") or [], data.get("channels") or None)
+        _field_errors(self, errors, "locations")
+        data["locations"], data["channels"] = locations, channels
+        data["form_fields"], errors = meeting_types.normalize_form_fields(
+            data.get("form_fields") or [])
+        _field_errors(self, errors, "form_fields")
+        self._check_company(data)
+        return data
+
+    def _check_company(self, data) -> None:
+        """Hosts, queue and schedule of the meeting type's own company only."""
+        company = data.get("company")
+        if company is None:
+            return
+        hosts, queue = data.get("hosts"), data.get("queue")
+        if queue and hosts:
+            self.add_error("queue", "Choose hosts or a queue, not both")
+        if hosts and hosts.exclude(memberships__company=company).exists():
+            self.add_error("hosts", "Every host must be a user of the company")
+        if queue and queue.company_id != company.pk:
+            self.add_error("queue", "The queue belongs to another company")
+        schedule = data.get("schedule")
+        if schedule and schedule.company_id != company.pk:
+            self.add_error("schedule", "The schedule belongs to another company")
+
+
+@admin.register(MeetingType)
+class MeetingTypeAdmin(admin.ModelAdmin):
+    form = MeetingTypeAdminForm
+    list_display = ("title", "slug", "company", "owner", "queue", "default_duration",
+                    "double_opt_in", "require_host_confirmation")
+    list_filter = ("company", "double_opt_in", "require_host_confirmation",
+                   "allow_phone_only_booking")
+    search_fields = ("title", "slug", "uuid", "owner__email")
+    readonly_fields = ("uuid", "created_at", "updated_at")
+    autocomplete_fields = ("company", "owner", "hosts", "queue", "schedule")
+    fieldsets = (
+        (None, {"fields": ("uuid", "company", "owner", "title", "slug", "description")}),
+        ("Hosts", {"fields": ("hosts", "queue", "schedule")}),
+        ("Times", {"fields": ("durations", "default_duration", "slot_interval",
+                              "buffer_before", "buffer_after", "minimum_notice",
+                              "max_days_in_advance", "daily_limit")}),
+        ("Where", {"fields": ("channels", "locations")}),
+        ("Booking", {"fields": ("form_fields", "double_opt_in", "require_host_confirmation",
+                                "allow_phone_only_booking", "ics_title", "ics_description")}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+
+
+class QueueMemberInline(admin.TabularInline):
+    model = QueueMember
+    extra = 1
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "company", "created_at")
+    list_filter = ("kind", "company")
+    search_fields = ("name", "uuid")
+    readonly_fields = ("uuid", "created_at")
+    autocomplete_fields = ("company",)
+    inlines = [QueueMemberInline]
+
+
+class ScheduleOverrideForm(forms.ModelForm):
+    class Meta:
+        model = ScheduleOverride
+        fields = ("date", "intervals")
+        help_texts = {"intervals": '[{"start": "10:00", "end": "12:00"}]; [] is a day off.'}
+
+    def clean_intervals(self):
+        intervals, errors = schedules.normalize_intervals(self.cleaned_data["intervals"] or [],
+                                                          "intervals")
+        _field_errors(self, errors, "intervals")
+        return intervals
+
+
+class ScheduleOverrideInline(admin.TabularInline):
+    model = ScheduleOverride
+    form = ScheduleOverrideForm
+    extra = 1
+
+
+class ScheduleAdminForm(forms.ModelForm):
+    class Meta:
+        model = AvailabilitySchedule
+        fields = ("company", "user", "name", "timezone", "is_default", "weekly")
+        help_texts = {"weekly": '{"monday": [{"start": "09:00", "end": "17:00"}], ...}'}
+
+    def clean_weekly(self):
+        weekly, errors = schedules.normalize_weekly(self.cleaned_data["weekly"] or {})
+        _field_errors(self, errors, "weekly")
+        return weekly
+
+    def _get_validation_exclusions(self):
+        # The service moves the default from the previous schedule, so the form must
+        # not refuse a second default up front; the constraint still guards the table.
+        return super()._get_validation_exclusions() | {"is_default"}
+
+    def clean(self):
+        data = super().clean()
+        original = self.instance.pk and AvailabilitySchedule.objects.get(pk=self.instance.pk)
+        if original and original.is_default and not data.get("is_default"):
+            self.add_error("is_default", "Make another schedule the default instead")
+        return data
+
+
+@admin.register(AvailabilitySchedule)
+class AvailabilityScheduleAdmin(admin.ModelAdmin):
+    """Saved through the same services as the API, so "one default per user" moves
+    the default instead of failing."""
+
+    form = ScheduleAdminForm
+    list_display = ("name", "user", "company", "timezone", "is_default", "updated_at")
+    list_filter = ("is_default", "company", "timezone")
+    search_fields = ("name", "uuid", "user__email")
+    readonly_fields = ("uuid", "created_at", "updated_at")
+    autocomplete_fields = ("company", "user")
+    inlines = [ScheduleOverrideInline]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        fields = {"name": data["name"], "timezone_name": data["timezone"],
+                  "weekly": data["weekly"], "is_default": data["is_default"]}
+        if change:
+            saved = schedules.schedule_update(
+                schedule=AvailabilitySchedule.objects.get(pk=obj.pk), **fields)
+        else:
+            saved = schedules.schedule_create(company=data["company"], user=data["user"],
+                                              **fields)
+        obj.pk = saved.pk
+        obj.__dict__.update(saved.__dict__)
+
+
+@admin.register(BusyTime)
+class BusyTimeAdmin(admin.ModelAdmin):
+    list_display = ("user", "start", "end", "source", "label")
+    list_filter = ("source",)
+    search_fields = ("user__email", "label")
+    date_hierarchy = "start"
+    autocomplete_fields = ("user",)
+    readonly_fields = ("uuid", "created_at")

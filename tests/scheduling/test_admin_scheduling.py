@@ -1,0 +1,77 @@
+"""The admin's scheduling screens: lists render, and saving goes through the same
+checks and services as the API."""
+
+import json
+
+import pytest
+
+from scheduling.models import AvailabilitySchedule, MeetingType
+from tests.scheduling.conftest import make_meeting_type, make_schedule, nine_to_five
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, owner):
+    owner.user.is_staff = owner.user.is_superuser = True
+    owner.user.save()
+    client.force_login(owner.user)
+    return client
+
+
+def schedule_form(owner, **overrides):
+    data = {
+        "company": owner.company.pk, "user": owner.user.pk, "name": "Admin hours",
+        "timezone": "Europe/Berlin", "is_default": "on", "weekly": json.dumps(nine_to_five()),
+        "overrides-TOTAL_FORMS": "1", "overrides-INITIAL_FORMS": "0",
+        "overrides-MIN_NUM_FORMS": "0", "overrides-MAX_NUM_FORMS": "1000",
+        "overrides-0-date": "2030-12-24", "overrides-0-intervals": "[]",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_the_scheduling_lists_render(staff, owner):
+    make_meeting_type(owner)
+    make_schedule(owner)
+    for name in ("meetingtype", "queue", "availabilityschedule", "busytime"):
+        assert staff.get(f"/admin/scheduling/{name}/").status_code == 200
+    meeting_type = MeetingType.objects.get()
+    assert staff.get(f"/admin/scheduling/meetingtype/{meeting_type.pk}/change/").status_code == 200
+
+
+def test_a_schedule_added_in_the_admin_becomes_the_default_with_its_override(staff, owner):
+    old = make_schedule(owner)
+    response = staff.post("/admin/scheduling/availabilityschedule/add/", schedule_form(owner))
+    assert response.status_code == 302
+    new = AvailabilitySchedule.objects.get(name="Admin hours")
+    old.refresh_from_db()
+    assert new.is_default and not old.is_default
+    assert [(str(o.date), o.intervals) for o in new.overrides.all()] == [("2030-12-24", [])]
+
+
+def test_the_admin_refuses_overlapping_hours(staff, owner):
+    weekly = {"monday": [{"start": "09:00", "end": "12:00"}, {"start": "11:00", "end": "13:00"}]}
+    response = staff.post("/admin/scheduling/availabilityschedule/add/",
+                          schedule_form(owner, weekly=json.dumps(weekly)))
+    assert response.status_code == 200
+    assert "weekly.monday.1: The interval overlaps another one" in response.content.decode()
+    assert not AvailabilitySchedule.objects.exists()
+
+
+def test_the_admin_refuses_a_video_channel_without_its_link(staff, owner):
+    meeting_type = make_meeting_type(owner)
+    url = f"/admin/scheduling/meetingtype/{meeting_type.pk}/change/"
+    data = {
+        "company": owner.company.pk, "owner": owner.user.pk, "title": "T", "slug": "t",
+        "hosts": [owner.user.pk], "durations": "[30]", "default_duration": "30",
+        "buffer_before": "0", "buffer_after": "0", "minimum_notice": "0",
+        "channels": '["zoom"]', "locations": "[]", "form_fields": "[]",
+    }
+    response = staff.post(url, data)
+    assert response.status_code == 200
+    assert "channels.0: zoom needs a location with its link" in response.content.decode()
+    data["locations"] = '[{"channel": "zoom", "link": "https://zoom.us/j/1"}]'
+    assert staff.post(url, data).status_code == 302
+    meeting_type.refresh_from_db()
+    assert meeting_type.channels == ["zoom"]
