@@ -94,6 +94,7 @@ def schedule_payload(schedule: AvailabilitySchedule) -> dict:
 
 @extend_schema(tags=["Availability"])
 class AvailabilityViewSet(ApiViewSet):
+    queryset = AvailabilitySchedule.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = ScheduleInput
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 

@@ -165,6 +165,7 @@ def _parse_uuid(value):
 
 @extend_schema(tags=["Meeting types"])
 class MeetingTypeViewSet(ApiViewSet):
+    queryset = MeetingType.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = MeetingTypeInput
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -282,6 +283,7 @@ def queue_payload(queue: Queue) -> dict:
 
 @extend_schema(tags=["Queues"])
 class QueueViewSet(ApiViewSet):
+    queryset = Queue.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = QueueInput
     required_roles = {"create": Role.ADMIN, "partial_update": Role.ADMIN, "destroy": Role.ADMIN}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

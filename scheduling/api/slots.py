@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from .. import selectors
-from ..timeutils import iso
+from ..timeutils import get_zone, iso
 from .fields import OffsetDateTimeField, TimezoneField
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -84,13 +84,13 @@ def slots_response(request, ctx) -> Response:
         timezone=data.get("timezone"), duration=data.get("duration"),
         host_id=data.get("hostId"),
     )
-    zone = result.timezone
+    zone = get_zone(result.timezone)
     return Response({
         "availableSlots": [
             {"start": iso(slot.start, zone), "end": iso(slot.end, zone)}
             for slot in result.slots
         ],
-        "timezone": zone,
+        "timezone": result.timezone,
         "duration": result.duration,
         "meetingTypeId": str(meeting_type.uuid),
     })

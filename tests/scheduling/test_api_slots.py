@@ -338,3 +338,12 @@ def test_one_on_one_slots_take_the_same_number_of_queries_for_one_host_and_ten(o
     ten = make_meeting_type(owner, title="Ten", hosts=hosts)
     _count_queries(client, one)
     assert _count_queries(client, one) == _count_queries(client, ten)
+
+
+def test_busy_time_with_seconds_still_blocks_the_whole_overlap(owner, intro, monday):
+    BusyTime.objects.create(user=owner.user,
+                            start=berlin(monday, "10:29") + dt.timedelta(seconds=59.5),
+                            end=berlin(monday, "10:30") + dt.timedelta(microseconds=1))
+    times = local_times(get_slots(client_for(owner), intro, monday, monday))
+    assert "10:00" not in times and "10:30" not in times
+    assert "09:30" in times and "11:00" in times
