@@ -98,16 +98,46 @@ def _deliveries_queue(outbox: OutboxEvent, endpoints: list[WebhookEndpoint]) -> 
     return deliveries
 
 
+class BrokerBreaker:
+    """Stops publishing for a while after the broker refused a message.
+
+    Kombu keeps retrying a refused connection for its connect timeout (seconds),
+    which would hold up every committing request during a broker outage. After one
+    failure this process leaves its deliveries to the sweep for ``PAUSE`` seconds.
+    """
+
+    PAUSE = 10.0
+
+    def __init__(self):
+        self.closed_until = 0.0
+
+    def allows(self) -> bool:
+        return time.monotonic() >= self.closed_until
+
+    def trip(self) -> None:
+        self.closed_until = time.monotonic() + self.PAUSE
+
+    def reset(self) -> None:
+        self.closed_until = 0.0
+
+
+broker_breaker = BrokerBreaker()
+
+
 def _enqueue(delivery_ids: list[int], token: uuid.UUID) -> None:
     """Queue a ``deliver`` task per delivery; with the broker down, hand them to the sweep."""
     from .tasks import deliver
 
     for index, delivery_id in enumerate(delivery_ids):
         try:
+            if not broker_breaker.allows():
+                raise ConnectionError("the broker failed moments ago")
             deliver.apply_async((delivery_id, str(token)), retry=False)
-        except Exception:
-            logger.warning("Broker unavailable; the sweep will deliver these webhooks later",
-                           exc_info=True)
+        except Exception as exc:
+            if broker_breaker.allows():
+                broker_breaker.trip()
+                logger.warning("Broker unavailable (%s); the sweep will deliver these webhooks "
+                               "once it is back", exc)
             # Give the lease back so the next sweep takes them without waiting for it to run out.
             WebhookDelivery.objects.filter(
                 pk__in=delivery_ids[index:], lock_token=token
