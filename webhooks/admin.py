@@ -1,6 +1,15 @@
-from django.contrib import admin
+"""Admin: endpoints with their delivery log, deliveries with every attempt and a
+redeliver action, and the outbox. Writes go through the same services as the API."""
 
-from .models import OutboxEvent
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+
+from scheduling.errors import DomainError
+
+from . import events, services, urlguard
+from .models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(OutboxEvent)
@@ -16,3 +25,125 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class EndpointForm(forms.ModelForm):
+    # A plain string: the SSRF guard is the one judge of what a webhook URL may be.
+    url = forms.CharField(max_length=2000)
+    events = forms.MultipleChoiceField(
+        choices=[(name, name) for name in events.ALL], widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("company", "url", "events", "description", "active")
+
+    def clean_url(self):
+        try:
+            urlguard.check_url(self.cleaned_data["url"])
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return self.cleaned_data["url"]
+
+
+class DeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    fields = ("delivery_link", "event", "status", "attempt_count", "last_status_code",
+              "next_attempt_at", "created_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    extra = 0
+    max_num = 0
+    show_change_link = True
+    can_delete = False
+
+    @admin.display(description="delivery")
+    def delivery_link(self, obj):
+        url = reverse("admin:webhooks_webhookdelivery_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.uuid)
+
+    def get_queryset(self, request):
+        # The latest deliveries; the full log is the deliveries list filtered by endpoint.
+        return super().get_queryset(request).select_related("event")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = EndpointForm
+    list_display = ("url", "company", "active", "disabled_reason", "failing_since", "created_at")
+    list_filter = ("active", "company")
+    search_fields = ("url", "description", "uuid")
+    readonly_fields = ("uuid", "failing_since", "disabled_reason", "disabled_at", "created_at",
+                       "updated_at")
+    inlines = [DeliveryInline]
+    actions = ["send_test_event"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in ("url", "events", "description",
+                                                            "active")}
+        if change:
+            current = WebhookEndpoint.objects.get(pk=obj.pk)
+            services.endpoint_update(endpoint=current, **fields)
+            return
+        created = services.endpoint_create(company=form.cleaned_data["company"], **fields)
+        obj.pk, obj.uuid, obj.secret = created.pk, created.uuid, created.secret
+        obj._state.adding = False
+        messages.warning(request, f"Signing secret (shown only now): {created.secret}")
+
+    @admin.action(description="Send a test event")
+    def send_test_event(self, request, queryset):
+        for endpoint in queryset:
+            try:
+                services.endpoint_send_test(endpoint=endpoint)
+            except DomainError as exc:
+                messages.error(request, f"{endpoint}: {exc.message}")
+
+
+class AttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ("attempted_at", "succeeded", "status_code", "duration_ms", "error",
+              "response_excerpt")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("event", "endpoint", "status", "attempt_count", "last_status_code",
+                    "next_attempt_at", "created_at")
+    list_filter = ("status", "event__event", "endpoint__company")
+    list_select_related = ("event", "endpoint")
+    search_fields = ("uuid", "event__uuid", "endpoint__url")
+    raw_id_fields = ("endpoint", "event")
+    readonly_fields = ("uuid", "endpoint", "event", "status", "attempt_count", "next_attempt_at",
+                       "locked_until", "lock_token", "last_status_code", "created_at",
+                       "settled_at", "webhook_id", "payload")
+    exclude = ()
+    inlines = [AttemptInline]
+    actions = ["redeliver"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="webhook-id")
+    def webhook_id(self, obj):
+        return obj.event.webhook_id
+
+    @admin.display(description="data")
+    def payload(self, obj):
+        return format_html("<pre>{}</pre>", obj.event.data)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Redeliver (same webhook-id)")
+    def redeliver(self, request, queryset):
+        done = 0
+        for delivery in queryset:
+            try:
+                services.delivery_redeliver(delivery=delivery)
+                done += 1
+            except DomainError as exc:
+                messages.error(request, f"{delivery}: {exc.message}")
+        if done:
+            messages.success(request, f"{done} deliveries queued again.")
