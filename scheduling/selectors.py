@@ -12,14 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BigIntegerField, Q
+from django.db.models import BigIntegerField, FilteredRelation, Q
 from django.db.models.functions import Cast, Ceil, Extract, Floor
 from django.utils import timezone as djtz
 
 from . import slots as engine
 from .choices import QueueKind
 from .errors import DomainError, NotFound
-from .models import AvailabilitySchedule, BusyTime, MeetingType, QueueMember, ScheduleOverride, User
+from .models import AvailabilitySchedule, BusyTime, MeetingType, ScheduleOverride, User
 from .services.schedules import WEEKDAYS
 from .timeutils import get_zone
 
@@ -55,12 +55,22 @@ def meeting_type_get(*, company, meeting_type_id) -> MeetingType:
     return found
 
 
-def meeting_type_hosts(meeting_type: MeetingType) -> list[User]:
-    """The users who may host it: the queue's members or the one-on-one hosts (one query)."""
+def meeting_type_hosts(meeting_type: MeetingType, *, with_default_schedule: bool = False
+                       ) -> list[User]:
+    """The users who may host it: the queue's members or the one-on-one hosts (one
+    query). ``with_default_schedule`` joins each host's default schedule in the
+    meeting type's company, as ``host.default_schedule`` (missing when there is none)."""
     if meeting_type.queue_id:
-        members = QueueMember.objects.filter(queue_id=meeting_type.queue_id).select_related("user")
-        return [member.user for member in members.order_by("pk")]
-    return list(meeting_type.hosts.order_by("pk"))
+        users = User.objects.filter(queue_memberships__queue_id=meeting_type.queue_id)
+        users = users.order_by("queue_memberships__pk")
+    else:
+        users = User.objects.filter(hosted_meeting_types=meeting_type).order_by("pk")
+    if with_default_schedule:
+        users = users.annotate(default_schedule=FilteredRelation(
+            "schedules", condition=Q(schedules__is_default=True,
+                                     schedules__company_id=meeting_type.company_id),
+        )).select_related("default_schedule")
+    return list(users)
 
 
 # --- busy time -------------------------------------------------------------------
@@ -151,7 +161,8 @@ def slot_query(
     """
     now = now or djtz.now()
     minutes = _check_duration(meeting_type, duration)
-    hosts = _narrow(meeting_type, meeting_type_hosts(meeting_type), host_id)
+    hosts = meeting_type_hosts(meeting_type, with_default_schedule=True)
+    hosts = _narrow(meeting_type, hosts, host_id)
     schedules = _schedules(meeting_type, hosts)
     zone = timezone or _display_zone(hosts, schedules)
     range_start, range_end = _range(start, end, zone)
@@ -215,13 +226,12 @@ def _mode(meeting_type: MeetingType, host_count: int) -> str:
 
 def _schedules(meeting_type: MeetingType, hosts: list[User]) -> dict[int, AvailabilitySchedule]:
     """Each host's schedule for this meeting type: its own schedule when it has one,
-    else the host's default in the meeting type's company (one query)."""
+    else the host's default (joined with the hosts)."""
     if meeting_type.schedule_id:
         return {host.pk: meeting_type.schedule for host in hosts}
-    defaults = AvailabilitySchedule.objects.filter(
-        company_id=meeting_type.company_id, user__in=hosts, is_default=True
-    )
-    return {schedule.user_id: schedule for schedule in defaults}
+    # A host without a default has no attribute at all (the join found nothing).
+    defaults = {host.pk: getattr(host, "default_schedule", None) for host in hosts}
+    return {pk: schedule for pk, schedule in defaults.items() if schedule is not None}
 
 
 def _display_zone(hosts: list[User], schedules: dict[int, AvailabilitySchedule]) -> str:
