@@ -174,6 +174,8 @@ class AvailabilityViewSet(ApiViewSet):
 
 @extend_schema(tags=["Availability"])
 class BookingAvailabilityView(ApiView):
+    """Free slots of a meeting type, as the meetergo code examples read them."""
+
     @extend_schema(
         summary="Free slots of a meeting type",
         parameters=SLOT_PARAMETERS,

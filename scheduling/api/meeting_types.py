@@ -111,7 +111,7 @@ MeetingTypeOutput = inline_serializer(
     "MeetingType",
     {
         "id": serializers.UUIDField(),
-        "type": serializers.ChoiceField(choices=["one_on_one", *QueueKind.values]),
+        "type": serializers.CharField(help_text="one_on_one, round_robin or co_host"),
         **{name: serializers.JSONField() for name in MEETING_TYPE_NAMES},
         "ownerId": serializers.UUIDField(),
         "bookingUrl": serializers.URLField(),
