@@ -251,7 +251,10 @@ class MeetingType(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="meeting_types")
-    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="owned_meeting_types")
+    # A departed owner leaves the meeting type to the company's admins; its hosts,
+    # queue and bookings stay.
+    owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="owned_meeting_types")
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
     description = models.TextField(blank=True)

@@ -149,8 +149,8 @@ def meeting_type_payload(mt: MeetingType) -> dict:
         "hostIds": [str(host.uuid) for host in mt.hosts.all()],
         "queueId": str(mt.queue.uuid) if mt.queue_id else None,
         "scheduleId": str(mt.schedule.uuid) if mt.schedule_id else None,
-        "ownerId": str(mt.owner.uuid),
-        "bookingUrl": f"{settings.SITE_URL}/{mt.owner.slug}/{mt.slug}",
+        "ownerId": str(mt.owner.uuid) if mt.owner_id else None,
+        "bookingUrl": f"{settings.SITE_URL}/{mt.owner.slug}/{mt.slug}" if mt.owner_id else None,
         "createdAt": iso(mt.created_at),
         "updatedAt": iso(mt.updated_at),
     }

@@ -294,3 +294,11 @@ def test_another_companys_queues_are_invisible(api, other_company):
     assert api.get(f"/v4/queue/{foreign['id']}").status_code == 404
     assert api.delete(f"/v4/queue/{foreign['id']}").status_code == 404
     assert api.get("/v4/queue").json()["total"] == 0
+
+
+def test_a_departed_owner_leaves_the_meeting_type_to_the_admins(api, owner, member):
+    meeting_type = make_meeting_type(owner, hosts=[member, owner])
+    assert api.delete(f"/v4/user/{member.user.uuid}").status_code == 200
+    body = api.get(f"/v4/meeting-type/{meeting_type.uuid}").json()
+    assert body["ownerId"] is None
+    assert body["hostIds"] == [str(owner.user.uuid)]
