@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from scheduling.api.base import ApiViewSet
+from scheduling.api.pagination import page_limit
 from scheduling.choices import Role
 from scheduling.models import Membership
 
@@ -151,8 +152,12 @@ class ContactViewSet(ApiViewSet):
             sort_by=params["sortBy"],
             sort_order=params["sortOrder"],
         )
-        page = self.paginate_queryset(selectors.with_related(contacts))
-        return self.get_paginated_response([contact_payload(c) for c in page])
+        page, limit = page_limit(request)
+        contacts, total = selectors.page_with_total(
+            selectors.with_related(contacts), page=page, limit=limit
+        )
+        return Response({"data": [contact_payload(c) for c in contacts], "total": total,
+                         "page": page, "limit": limit})
 
     def _owner_pk(self, owner_uuid) -> int | None:
         if owner_uuid is None:
