@@ -252,7 +252,8 @@ def _range(start, end, zone: str) -> tuple[dt.datetime, dt.datetime]:
     start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     if end <= start:
         raise DomainError("end must be after start", field="end")
-    if end - start > dt.timedelta(days=MAX_RANGE_DAYS):
+    # Slack for a DST change inside a range of whole local days (at most 2 hours).
+    if end - start > dt.timedelta(days=MAX_RANGE_DAYS, hours=2):
         raise DomainError(f"The range may span at most {MAX_RANGE_DAYS} days", field="end")
     return start, end
 

@@ -274,6 +274,8 @@ def test_a_range_past_about_three_months_is_refused(api, intro, monday):
     assert response.status_code == 400
     assert response.json()["errors"] == [
         {"field": "end", "message": "The range may span at most 93 days"}]
+    autumn = get_slots(api, intro, "2030-09-01", "2030-12-02", timezone="Europe/Berlin")
+    assert autumn.status_code == 200  # 93 local days, one of them 25 hours long
     backwards = get_slots(api, intro, monday, monday - dt.timedelta(days=1))
     assert backwards.status_code == 400
 
