@@ -349,3 +349,9 @@ def test_busy_time_with_seconds_still_blocks_the_whole_overlap(owner, intro, mon
     times = local_times(get_slots(client_for(owner), intro, monday, monday))
     assert "10:00" not in times and "10:30" not in times
     assert "09:30" in times and "11:00" in times
+
+
+def test_a_daily_limit_hides_nothing_while_nothing_is_booked(owner, monday):
+    make_schedule(owner)
+    meeting_type = make_meeting_type(owner, daily_limit=1)
+    assert len(starts(get_slots(client_for(owner), meeting_type, monday, monday))) == 16
