@@ -276,8 +276,8 @@ class MeetingType(models.Model):
     ics_description = models.TextField(max_length=2000, blank=True)
     hosts = models.ManyToManyField(User, blank=True, related_name="hosted_meeting_types")
     queue = models.ForeignKey(
-        Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="meeting_types"
-    )
+        Queue, null=True, blank=True, on_delete=models.RESTRICT, related_name="meeting_types"
+    )  # RESTRICT, not PROTECT: deleting the whole company still deletes both
     # The meeting type's own hours for every host; without it each host's default.
     schedule = models.ForeignKey(
         AvailabilitySchedule, null=True, blank=True, on_delete=models.SET_NULL,

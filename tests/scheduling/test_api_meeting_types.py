@@ -302,3 +302,10 @@ def test_a_departed_owner_leaves_the_meeting_type_to_the_admins(api, owner, memb
     body = api.get(f"/v4/meeting-type/{meeting_type.uuid}").json()
     assert body["ownerId"] is None
     assert body["hostIds"] == [str(owner.user.uuid)]
+
+
+def test_deleting_a_company_deletes_its_queues_and_meeting_types(api, company, owner):
+    queue = api.post("/v4/queue", {"name": "Sales"}, format="json").json()
+    api.post("/v4/meeting-type", {"title": "T", "queueId": queue["id"]}, format="json")
+    company.delete()
+    assert not MeetingType.objects.exists() and not Queue.objects.exists()
