@@ -20,13 +20,14 @@ import json
 import logging
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -270,9 +271,10 @@ def delivery_attempt(*, delivery_id: int, token: str) -> WebhookDelivery | None:
     Idempotent per lease: a second task with the same token after the attempt was
     recorded finds the lease gone and does nothing.
     """
-    renewed = WebhookDelivery.objects.filter(
-        pk=delivery_id, lock_token=token, status=DeliveryStatus.PENDING
-    ).update(locked_until=timezone.now() + LEASE)
+    with _bookkeeping():
+        renewed = WebhookDelivery.objects.filter(
+            pk=delivery_id, lock_token=token, status=DeliveryStatus.PENDING
+        ).update(locked_until=timezone.now() + LEASE)
     if not renewed:
         return None
     delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
@@ -321,53 +323,69 @@ def _excerpt(response, started: float) -> str:
 def delivery_record(
     *, delivery: WebhookDelivery, token: str, result: AttemptResult
 ) -> WebhookDelivery:
-    """Log the attempt and settle the delivery or schedule its next attempt."""
-    endpoint = delivery.endpoint
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-        delivery.endpoint = endpoint
+    """Log the attempt and settle the delivery or schedule its next attempt.
+
+    ``delivery`` is as the lease holder read it; the update applies only while
+    ``token`` still holds the lease (a redelivery or a sweep may have taken it).
+    """
+    with _bookkeeping():
         WebhookAttempt.objects.create(
             delivery=delivery, attempted_at=result.attempted_at, duration_ms=result.duration_ms,
             status_code=result.status_code, response_excerpt=result.response_excerpt,
             error=result.error, succeeded=result.succeeded,
         )
-        if str(delivery.lock_token) != str(token) or delivery.status != DeliveryStatus.PENDING:
-            return delivery  # the lease moved on (or the endpoint was disabled meanwhile)
-        _delivery_settle(delivery, result)
+        changes = _settlement(delivery, result, timezone.now())
+        held = WebhookDelivery.objects.filter(
+            pk=delivery.pk, lock_token=token, status=DeliveryStatus.PENDING
+        ).update(**changes)
+        if held:
+            for name, value in changes.items():
+                setattr(delivery, name, value)
+            _endpoint_note(delivery.endpoint, result, delivery.settled_at or timezone.now())
     return delivery
 
 
-def _delivery_settle(delivery: WebhookDelivery, result: AttemptResult) -> None:
-    now = timezone.now()
-    endpoint = delivery.endpoint
-    delivery.attempt_count += 1
-    delivery.last_status_code = result.status_code
-    delivery.locked_until = delivery.lock_token = None
+@contextmanager
+def _bookkeeping():
+    """A transaction for delivery bookkeeping that need not wait for the disk.
+
+    On PostgreSQL it commits with ``synchronous_commit off``: a crash of the
+    database may forget the last fraction of a second of attempts, which only
+    means those deliveries are sent again (receivers de-duplicate by webhook-id).
+    The events and deliveries themselves are written in the caller's transaction.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
+def _settlement(delivery: WebhookDelivery, result: AttemptResult, now: dt.datetime) -> dict:
+    attempt_count = delivery.attempt_count + 1
+    changes = {
+        "attempt_count": attempt_count, "last_status_code": result.status_code,
+        "locked_until": None, "lock_token": None,
+    }
     if result.succeeded:
-        _settle(delivery, DeliveryStatus.SUCCEEDED, now)
+        return {**changes, **_settled(DeliveryStatus.SUCCEEDED, now)}
+    if result.status_code == 410 or attempt_count > len(RETRY_DELAYS):
+        return {**changes, **_settled(DeliveryStatus.FAILED, now)}
+    return {**changes, "next_attempt_at": now + RETRY_DELAYS[attempt_count - 1]}
+
+
+def _settled(status: str, now: dt.datetime) -> dict:
+    return {"status": status, "next_attempt_at": None, "settled_at": now}
+
+
+def _endpoint_note(endpoint: WebhookEndpoint, result: AttemptResult, now: dt.datetime) -> None:
+    """Keep the endpoint's failure streak; disable it on 410 or after DISABLE_AFTER."""
+    if result.succeeded:
         if endpoint.failing_since is not None:
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
     elif result.status_code == 410:
-        _settle(delivery, DeliveryStatus.FAILED, now)
         endpoint_disable(endpoint=endpoint, reason="The endpoint answered HTTP 410 Gone", now=now)
-    else:
-        if delivery.attempt_count <= len(RETRY_DELAYS):
-            delivery.next_attempt_at = now + RETRY_DELAYS[delivery.attempt_count - 1]
-        else:
-            _settle(delivery, DeliveryStatus.FAILED, now)
-        _endpoint_note_failure(endpoint, now)
-    delivery.save(update_fields=[
-        "attempt_count", "last_status_code", "locked_until", "lock_token", "status",
-        "next_attempt_at", "settled_at",
-    ])
-
-
-def _settle(delivery: WebhookDelivery, status: str, now: dt.datetime) -> None:
-    delivery.status, delivery.next_attempt_at, delivery.settled_at = status, None, now
-
-
-def _endpoint_note_failure(endpoint: WebhookEndpoint, now: dt.datetime) -> None:
-    if endpoint.failing_since is None:
+    elif endpoint.failing_since is None:
         WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(
             failing_since=now
         )
