@@ -333,3 +333,153 @@ class BusyTime(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} busy {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M} UTC"
+
+
+# --- Bookings: appointments, their hosts and attendees ----------------------------
+
+
+class AppointmentStatus(models.TextChoices):
+    PENDING_OPTIN = "pending_optin", "Waiting for the attendee's opt-in"
+    PENDING_HOST = "pending_host", "Waiting for the host's confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+    DECLINED = "declined", "Declined by the host"
+    EXPIRED = "expired", "Expired unconfirmed"
+
+
+# Statuses that hold their hosts' time (a provisional booking holds its slot).
+ACTIVE_STATUSES = frozenset({AppointmentStatus.PENDING_OPTIN, AppointmentStatus.PENDING_HOST,
+                             AppointmentStatus.CONFIRMED})
+PENDING_STATUSES = frozenset({AppointmentStatus.PENDING_OPTIN, AppointmentStatus.PENDING_HOST})
+
+
+class AppointmentSource(models.TextChoices):
+    """Where a booking came from; bookings through the API are metered."""
+
+    API = "api", "API"
+    PAGE = "page", "Booking page"
+    ADMIN = "admin", "Admin"
+
+
+class Appointment(models.Model):
+    """A booked meeting (or a provisional one holding its slot until confirmed).
+
+    Its hosts' time is held by ``AppointmentHost`` rows, which carry the exclusion
+    constraint; services/bookings.py keeps them in step with ``start``, ``end``
+    and ``status``. ``secret_digest`` is the SHA-256 of the attendee's secret.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="appointments")
+    # A deleted meeting type leaves its appointments, with the title they were booked as.
+    meeting_type = models.ForeignKey(MeetingType, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="appointments")
+    meeting_type_title = models.CharField(max_length=200, blank=True)
+    hosts = models.ManyToManyField(User, through="AppointmentHost",
+                                   related_name="hosted_appointments")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=AppointmentStatus.choices,
+                              default=AppointmentStatus.CONFIRMED)
+    channel = models.CharField(max_length=30, blank=True)
+    location = models.CharField(max_length=500, blank=True)
+    meeting_link = models.URLField(max_length=500, blank=True)
+    # The appointment's own room (channel ``connect``): its join page is the meeting link.
+    room_token = models.CharField(max_length=43, unique=True)
+    ics_title = models.CharField(max_length=200, blank=True)
+    ics_description = models.TextField(max_length=2000, blank=True)
+    internal_note = models.TextField(blank=True)
+    bringalong_emails = models.JSONField(default=list, blank=True)
+    skip_notifications = models.BooleanField(default=False)
+    secret_digest = models.CharField(max_length=64, editable=False)
+    source = models.CharField(max_length=10, choices=AppointmentSource.choices,
+                              default=AppointmentSource.API)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["start", "pk"]
+        indexes = [
+            models.Index(fields=["company", "start"], name="appointment_company_start_idx"),
+            models.Index(fields=["company", "source", "created_at"], name="appointment_usage_idx"),
+            models.Index(fields=["status", "hold_expires_at"], name="appointment_hold_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")),
+                                   name="appointment_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_type_title} at {self.start:%Y-%m-%d %H:%M} UTC ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def duration(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+
+class AppointmentHost(models.Model):
+    """One host's hold on the time of one appointment.
+
+    ``start``/``end``/``active`` copy the appointment's times and whether its
+    status holds time. On PostgreSQL an exclusion constraint (migration 0005)
+    refuses two active rows of one host with overlapping ``[start, end)``, so no
+    race can double-book a host; elsewhere bookings are serialised.
+    """
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE,
+                                    related_name="host_rows")
+    host = models.ForeignKey(User, on_delete=models.CASCADE, related_name="appointment_holds")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["host", "start"], name="appointment_host_start_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "host"],
+                                    name="appointment_host_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.host} {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M} UTC"
+
+
+class Attendee(models.Model):
+    """Someone attending an appointment; ``uuid`` is the ``attendeeId`` webhooks carry.
+
+    The booker is the primary attendee; bring-along guests are attendees too.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE,
+                                    related_name="attendees")
+    is_primary = models.BooleanField(default=True)
+    email = models.EmailField(blank=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    timezone = models.CharField(max_length=64, blank=True)
+    receive_reminders = models.BooleanField(default=True)
+    notes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-is_primary", "pk"]
+        indexes = [models.Index(fields=["email"], name="attendee_email_idx")]
+
+    def __str__(self) -> str:
+        return self.email or self.phone or str(self.uuid)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
