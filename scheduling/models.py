@@ -2,7 +2,6 @@
 
 import uuid
 
-
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -150,6 +149,9 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["company", "key"], name="idempotency_unique_key"),
         ]
         indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code or 'in flight'})"
 
 
 

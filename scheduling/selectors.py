@@ -19,7 +19,14 @@ from django.utils import timezone as djtz
 from . import slots as engine
 from .choices import QueueKind
 from .errors import DomainError, NotFound
-from .models import AvailabilitySchedule, BusyTime, MeetingType, ScheduleOverride, User
+from .models import (
+    AppointmentHost,
+    AvailabilitySchedule,
+    BusyTime,
+    MeetingType,
+    ScheduleOverride,
+    User,
+)
 from .services.schedules import WEEKDAYS
 from .timeutils import get_zone
 
@@ -79,12 +86,18 @@ def meeting_type_hosts(meeting_type: MeetingType, *, with_default_schedule: bool
 def busy_intervals(host_ids, start: dt.datetime, end: dt.datetime) -> BusyMap:
     """Every interval that occupies one of ``host_ids`` and overlaps ``[start, end)``,
     as ``{host_id: [(start, end), ...]}`` in UTC. One query per kind of busy time:
-    busy time blocked by hand or read from calendars (``BusyTime``) today;
-    appointments and provisional holds join here as their own query."""
+    busy time blocked by hand or read from calendars (``BusyTime``), then
+    appointments and provisional holds (active ``AppointmentHost`` rows)."""
     busy: BusyMap = defaultdict(list)
-    rows = BusyTime.objects.filter(user_id__in=list(host_ids), start__lt=end, end__gt=start)
+    host_ids = list(host_ids)
+    rows = BusyTime.objects.filter(user_id__in=host_ids, start__lt=end, end__gt=start)
     for user_id, b0, b1 in interval_rows(rows, "user_id", "start", "end"):
         busy[user_id].append((b0, b1))
+    # Appointments and provisional holds: the active rows the exclusion constraint guards.
+    holds = AppointmentHost.objects.filter(host_id__in=host_ids, active=True,
+                                           start__lt=end, end__gt=start)
+    for host_id, b0, b1 in interval_rows(holds, "host_id", "start", "end"):
+        busy[host_id].append((b0, b1))
     return dict(busy)
 
 
@@ -115,8 +128,19 @@ def interval_rows(queryset, key: str, start: str, end: str):
 def booked_starts(meeting_type: MeetingType, host_ids, start: dt.datetime,
                   end: dt.datetime) -> dict[int, list[dt.datetime]]:
     """Starts of the meeting type's active bookings per host around ``[start, end)``,
-    for its daily limit. There are no appointments yet, so nothing is booked."""
-    return {}
+    for its daily limit (one query). Local days differ from UTC days by at most a
+    day each way, so a day's margin on both sides covers every day in range."""
+    if meeting_type.daily_limit is None:
+        return {}
+    margin = dt.timedelta(days=1, hours=2)
+    rows = AppointmentHost.objects.filter(
+        host_id__in=list(host_ids), active=True, appointment__meeting_type=meeting_type,
+        start__gte=start - margin, start__lt=end + margin,
+    ).values_list("host_id", "start")
+    booked: dict[int, list[dt.datetime]] = defaultdict(list)
+    for host_id, begin in rows:
+        booked[host_id].append(begin)
+    return dict(booked)
 
 
 # --- slots -----------------------------------------------------------------------

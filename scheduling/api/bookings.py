@@ -1,0 +1,126 @@
+"""``POST /v4/booking`` (reference/meetergo-create-booking.txt).
+
+Where the documents disagree on what is required (the code examples send
+``fullname`` and omit ``hostIds``, ``receiveReminders`` and ``notes``), the
+request is accepted and the field defaulted: the meeting type's own host or
+queue, ``true``, ``{}``.
+"""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from .. import selectors
+from ..choices import Channel
+from ..models import AppointmentStatus
+from ..services import bookings
+from .base import ApiView
+from .fields import OffsetDateTimeField, TimezoneField
+
+BOOKING_TYPES = {AppointmentStatus.PENDING_OPTIN: "DoubleOptIn",
+                 AppointmentStatus.PENDING_HOST: "RequireHostConfirmation"}
+
+
+def _text(max_length: int, **kwargs):
+    return serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                 max_length=max_length, **kwargs)
+
+
+class BookingAttendeeInput(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True, allow_null=True,
+                                   max_length=254)
+    firstname = _text(150)
+    lastname = _text(150)
+    fullname = _text(300, help_text="Alternative to firstname/lastname")
+    phone = _text(64)
+    receiveReminders = serializers.BooleanField(required=False, default=True)
+    notes = serializers.DictField(
+        required=False, default=dict,
+        help_text="Form answers by form field key, UTM keys (utm_source, utm_medium, "
+        "utm_campaign, utm_content, utm_term), address for local-attendee")
+    language = _text(10)
+    timezone = TimezoneField(required=False, allow_null=True)
+    bringalongEmails = serializers.ListField(child=serializers.EmailField(), required=False,
+                                             max_length=bookings.MAX_BRINGALONG)
+
+    def to_service(self, data: dict) -> bookings.AttendeeInput:
+        first, last = data.get("firstname") or "", data.get("lastname") or ""
+        if not (first or last) and data.get("fullname"):
+            first, last = bookings.split_name(data["fullname"])
+        return bookings.AttendeeInput(
+            email=data.get("email") or "", first_name=first.strip(), last_name=last.strip(),
+            phone=data.get("phone") or "", receive_reminders=data.get("receiveReminders", True),
+            notes=data.get("notes") or {}, language=data.get("language") or "",
+            timezone=data.get("timezone") or "",
+        )
+
+
+class BookingInput(serializers.Serializer):
+    meetingTypeId = serializers.UUIDField()
+    start = OffsetDateTimeField(help_text="ISO 8601 with offset, e.g. 2024-01-15T09:00:00+01:00")
+    attendee = BookingAttendeeInput()
+    hostIds = serializers.ListField(child=serializers.CharField(), required=False,
+                                    allow_null=True)
+    queueId = serializers.UUIDField(required=False, allow_null=True)
+    duration = serializers.IntegerField(required=False, allow_null=True,
+                                        help_text="Minutes; one of the meeting type's durations")
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_null=True)
+    location = _text(500)
+    skipNotifications = serializers.BooleanField(required=False, default=False)
+    phoneOnlyBooking = serializers.BooleanField(required=False, default=False)
+    bringalongEmails = serializers.ListField(child=serializers.EmailField(), required=False,
+                                             max_length=bookings.MAX_BRINGALONG)
+    icsTitle = _text(200)
+    icsDescription = _text(2000)
+
+
+BookingOutput = inline_serializer("BookingCreated", {
+    "appointmentId": serializers.UUIDField(),
+    "secret": serializers.CharField(help_text="Shown once: cancels or reschedules the "
+                                    "appointment without a key (x-appointment-secret)"),
+    "id": serializers.UUIDField(),
+    "meetingLink": serializers.URLField(required=False),
+    "bookingType": serializers.ChoiceField(choices=list(BOOKING_TYPES.values()),
+                                           required=False),
+    "provisionalBookingId": serializers.UUIDField(required=False),
+})
+
+
+def booking_body(result: bookings.BookingResult) -> dict:
+    appointment = result.appointment
+    if appointment.status in BOOKING_TYPES:
+        return {"bookingType": BOOKING_TYPES[appointment.status],
+                "provisionalBookingId": str(appointment.uuid)}
+    body = {"appointmentId": str(appointment.uuid), "secret": result.secret,
+            "id": str(appointment.uuid)}
+    if appointment.meeting_link:
+        body["meetingLink"] = appointment.meeting_link
+    return body
+
+
+@extend_schema(tags=["Bookings"])
+class BookingView(ApiView):
+    """Any member of the key's company may book any of its meeting types."""
+
+    @extend_schema(request=BookingInput, responses={201: BookingOutput},
+                   summary="Book a slot: 201 with the appointment, or with a provisional "
+                   "booking when the meeting type wants double opt-in or host confirmation")
+    def post(self, request):
+        serializer = BookingInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        meeting_type = selectors.meeting_type_get(company=self.ctx.company,
+                                                  meeting_type_id=data["meetingTypeId"])
+        attendee_data = data["attendee"]
+        result = bookings.booking_create(
+            company=self.ctx.company, meeting_type=meeting_type, start=data["start"],
+            attendee=BookingAttendeeInput().to_service(attendee_data),
+            duration=data.get("duration"), host_ids=data.get("hostIds"),
+            queue_id=data.get("queueId"), channel=data.get("channel"),
+            location=data.get("location"), skip_notifications=data["skipNotifications"],
+            phone_only=data["phoneOnlyBooking"],
+            bringalong_emails=[*attendee_data.get("bringalongEmails", []),
+                               *data.get("bringalongEmails", [])],
+            ics_title=data.get("icsTitle") or "", ics_description=data.get("icsDescription") or "",
+        )
+        return Response(booking_body(result), status=status.HTTP_201_CREATED)

@@ -1,0 +1,432 @@
+"""Bookings: turning a requested start into an appointment that holds its hosts.
+
+No double booking, however many requests race:
+
+* Every booking, reschedule and confirmation first locks its hosts' user rows
+  (``SELECT ... FOR NO KEY UPDATE``, in primary-key order so two bookings never
+  wait on each other in a cycle), then checks the start against the same rules
+  the slots use (schedule, buffers, notice, horizon, daily limit) on committed
+  data, then writes. The lock is what makes buffers and daily limits hold.
+* On PostgreSQL the exclusion constraint on ``AppointmentHost`` refuses any
+  overlap of one host's active holds, so the database guarantees it even for a
+  writer that skipped the lock. A refused insert is the documented 400.
+* On SQLite every write transaction starts ``IMMEDIATE`` (settings), so
+  bookings are serialised whole.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, field
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from .. import selectors
+from ..choices import LINK_CHANNELS, Channel, QueueKind
+from ..errors import DomainError
+from ..models import (
+    Appointment,
+    AppointmentHost,
+    AppointmentSource,
+    AppointmentStatus,
+    Attendee,
+    Company,
+    MeetingType,
+    User,
+)
+
+SLOT_TAKEN = "The selected time slot is no longer available"
+HOST_REQUIRED = "hostIds or queueId is required"
+DURATION_NOT_ALLOWED = selectors.DURATION_NOT_ALLOWED
+# A provisional booking holds its slot this long unless confirmed or declined first.
+PROVISIONAL_HOLD = dt.timedelta(hours=24)
+MAX_BRINGALONG = 5
+MAX_PHONE = 32
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+# PostgreSQL's SQLSTATE for an exclusion constraint violation.
+EXCLUSION_VIOLATION = "23P01"
+_OVERLAP_CONSTRAINT = re.compile(r"appointment_host_no_overlap")
+
+
+@dataclass
+class AttendeeInput:
+    """The booker as the booking document describes them (names already split)."""
+
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    receive_reminders: bool = True
+    notes: dict = field(default_factory=dict)
+    language: str = ""
+    timezone: str = ""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a meeting happens: its channel, location text and join link."""
+
+    channel: str
+    location: str = ""
+    meeting_link: str = ""
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    appointment: Appointment
+    secret: str  # shown once; only its digest is stored
+
+
+# --- secrets -----------------------------------------------------------------------
+
+
+def new_secret() -> tuple[str, str]:
+    """A fresh attendee secret (32 random bytes) and its SHA-256 digest."""
+    secret = secrets.token_urlsafe(32)
+    return secret, secret_digest(secret)
+
+
+def secret_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(appointment: Appointment, secret: str | None) -> bool:
+    """Whether ``secret`` is the appointment's, compared in constant time."""
+    if not secret:
+        return False
+    return hmac.compare_digest(secret_digest(secret), appointment.secret_digest)
+
+
+def room_link(room_token: str) -> str:
+    """The join page of an appointment's own room (channel ``connect``)."""
+    return f"{settings.SITE_URL}/rooms/{room_token}"
+
+
+# --- checks (no writes) -------------------------------------------------------------
+
+
+def check_duration(meeting_type: MeetingType, duration: int | None) -> int:
+    if duration is None:
+        return meeting_type.default_duration
+    if duration not in meeting_type.durations:
+        raise DomainError(DURATION_NOT_ALLOWED, field="duration")
+    return duration
+
+
+def check_phone(value: str | None, *, field_name: str = "attendee.phone") -> str:
+    """E.164 where ``phonenumbers`` can parse it, else as given (the examples send
+    ``+1234567890``, no real number, and must still book). No digits, or more than
+    32 characters, is refused."""
+    phone = (value or "").strip()
+    if not phone:
+        return ""
+    if len(phone) > MAX_PHONE:
+        raise DomainError(f"A phone number has at most {MAX_PHONE} characters", field=field_name)
+    if not any(ch.isdigit() for ch in phone):
+        raise DomainError("A phone number must contain digits", field=field_name)
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    if not phonenumbers.is_possible_number(parsed):
+        return phone
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_attendee(meeting_type: MeetingType, attendee: AttendeeInput, *,
+                   phone_only: bool) -> AttendeeInput:
+    """The booker's identity rules: an email, or a phone for a phone-only booking on a
+    meeting type that allows it; a name; the meeting type's required form answers."""
+    attendee.phone = check_phone(attendee.phone)
+    attendee.email = (attendee.email or "").strip().lower()
+    if phone_only:
+        if not meeting_type.allow_phone_only_booking:
+            raise DomainError("Phone-only booking is not enabled for this meeting type",
+                              field="phoneOnlyBooking")
+        if not attendee.phone:
+            raise DomainError("attendee.phone is required for a phone-only booking",
+                              field="attendee.phone")
+    elif not attendee.email:
+        raise DomainError("attendee.email is required", field="attendee.email")
+    if attendee.email:
+        _check_email(attendee.email, "attendee.email")
+    if not (attendee.first_name or attendee.last_name):
+        raise DomainError("Either attendee.fullname or attendee.firstname is required",
+                          field="attendee.firstname")
+    check_form_answers(meeting_type, attendee.notes)
+    return attendee
+
+
+def _check_email(email: str, field_name: str) -> None:
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError("Enter a valid email address", field=field_name) from None
+
+
+def check_bringalong(emails) -> list[str]:
+    emails = [str(email).strip().lower() for email in emails or ()]
+    if len(emails) > MAX_BRINGALONG:
+        raise DomainError(f"At most {MAX_BRINGALONG} bringalongEmails are allowed",
+                          field="bringalongEmails")
+    for index, email in enumerate(emails):
+        _check_email(email, f"bringalongEmails.{index}")
+    return list(dict.fromkeys(emails))
+
+
+def check_form_answers(meeting_type: MeetingType, notes: dict) -> None:
+    """Every required form field of the meeting type has an answer in ``notes``."""
+    for form_field in meeting_type.form_fields or ():
+        key = form_field.get("key")
+        if form_field.get("required") and notes.get(key) in (None, "", [], False):
+            label = form_field.get("label") or key
+            raise DomainError(f"{label} is required", field=f"attendee.notes.{key}")
+
+
+def place(meeting_type: MeetingType, *, channel: str | None, location: str | None,
+          attendee_phone: str, notes: dict, room_token: str) -> Placement:
+    """The channel's rules (SPEC "Bookings"): ``local`` picks one of the meeting
+    type's addresses, ``local-attendee`` needs the attendee's address, phone
+    channels a phone, ``connect`` gets the appointment's own room and the other
+    video channels the link configured on the meeting type's location."""
+    offered = meeting_type.channels or [Channel.CONNECT.value]
+    channel = channel or offered[0]
+    if channel not in offered:
+        raise DomainError(f"This meeting type does not offer the channel {channel}",
+                          field="channel")
+    location = (location or "").strip()
+    configured = [loc for loc in meeting_type.locations or () if loc.get("channel") == channel]
+    if channel == Channel.CONNECT:
+        link = room_link(room_token)
+        return Placement(channel, link, link)
+    if channel in LINK_CHANNELS:
+        chosen = _configured(configured, location, channel, ("name", "link"))
+        return Placement(channel, chosen["link"], chosen["link"])
+    if channel == Channel.LOCAL:
+        chosen = _configured(configured, location, channel, ("name", "address"))
+        return Placement(channel, chosen["address"])
+    if channel == Channel.LOCAL_ATTENDEE:
+        address = location or str(notes.get("address") or "").strip()
+        if not address:
+            raise DomainError("An address is required for the local-attendee channel: send "
+                              "location or attendee.notes.address", field="location")
+        return Placement(channel, address)
+    if channel == Channel.PHONE_INCOMING:
+        chosen = _configured(configured, location, channel, ("name", "phone"))
+        return Placement(channel, chosen["phone"])
+    # phone (the host calls) and whatsapp reach the attendee on their number.
+    if not attendee_phone:
+        raise DomainError(f"attendee.phone is required for the {channel} channel",
+                          field="attendee.phone")
+    return Placement(channel, attendee_phone)
+
+
+def _configured(locations: list[dict], wanted: str, channel: str, keys) -> dict:
+    """The meeting type's location for ``channel`` named by ``wanted`` (its name or
+    value), or the first one when nothing is asked."""
+    if not locations:
+        raise DomainError(f"This meeting type has no location for the channel {channel}",
+                          field="channel")
+    if not wanted:
+        return locations[0]
+    for loc in locations:
+        if any(loc.get(key) == wanted for key in keys):
+            return loc
+    choices = ", ".join(str(loc.get("name") or loc.get(keys[1])) for loc in locations)
+    raise DomainError(f"Choose one of the meeting type's locations for the {channel} channel: "
+                      f"{choices}", field="location")
+
+
+def candidate_hosts(meeting_type: MeetingType, *, host_ids=None, queue_id=None) -> list[User]:
+    """The users who may take the booking, in the meeting type's order.
+
+    Without ``hostIds`` or ``queueId`` the meeting type's own queue or single host
+    applies; a meeting type with neither is the documented 400. ``hostIds`` narrows
+    a one-on-one or round-robin meeting type; co-hosts always all attend.
+    """
+    hosts = selectors.meeting_type_hosts(meeting_type)
+    if queue_id is not None and (not meeting_type.queue_id
+                                 or str(meeting_type.queue.uuid) != str(queue_id)):
+        raise DomainError("queueId is not this meeting type's queue", field="queueId")
+    if not host_ids:
+        if not meeting_type.queue_id and len(hosts) != 1 and queue_id is None:
+            raise DomainError(HOST_REQUIRED, field="hostIds")
+        if not hosts:
+            raise DomainError(HOST_REQUIRED, field="hostIds")
+        return hosts
+    by_uuid = {str(host.uuid): host.pk for host in hosts}
+    unknown = [str(h) for h in host_ids if str(h) not in by_uuid]
+    if unknown:
+        raise DomainError(f"Not a host of this meeting type: {', '.join(unknown)}",
+                          field="hostIds")
+    if meeting_type.kind == QueueKind.CO_HOST:
+        return hosts
+    wanted = {by_uuid[str(h)] for h in host_ids}
+    return [host for host in hosts if host.pk in wanted]
+
+
+def lock_hosts(host_ids) -> None:
+    """Hold the hosts' rows until the transaction ends (primary-key order, so two
+    transactions never wait on each other in a cycle). ``NO KEY UPDATE`` leaves
+    inserts referencing the users (which take ``KEY SHARE``) unblocked."""
+    list(User.objects.filter(pk__in=list(host_ids)).order_by("pk")
+         .select_for_update(no_key=True).values_list("pk", flat=True))
+
+
+def free_hosts(meeting_type: MeetingType, *, host_ids, start: dt.datetime, duration: int,
+               now: dt.datetime) -> list[int]:
+    """Which of ``host_ids`` may take ``start`` under every slot rule, as the slots
+    endpoint computes it (on committed data: call while holding the hosts' locks).
+    Co-hosts are free only all together. Raises the documented 400 when none is."""
+    query = selectors.slot_query(meeting_type=meeting_type, start=start,
+                                 end=start + dt.timedelta(seconds=1), duration=duration, now=now)
+    found = [slot for slot in selectors.engine.compute_slots(**query.engine_kwargs())
+             if slot.start == start] if query.hosts else []
+    wanted = set(host_ids)
+    free = [host for host in found[0].host_ids if host in wanted] if found else []
+    if not free:
+        raise DomainError(SLOT_TAKEN, field="start")
+    return free
+
+
+def least_busy(host_ids: list[int], now: dt.datetime) -> int:
+    """Round robin: the host with the fewest upcoming bookings (ties: queue order)."""
+    if len(host_ids) == 1:
+        return host_ids[0]
+    counts = dict(
+        AppointmentHost.objects.filter(host_id__in=host_ids, active=True, start__gte=now)
+        .values("host_id").annotate(n=Count("pk")).values_list("host_id", "n")
+    )
+    return min(host_ids, key=lambda host: counts.get(host, 0))
+
+
+def insert_holds(appointment: Appointment, host_ids) -> list[AppointmentHost]:
+    """The hosts' holds on the appointment's time; an overlap is the documented 400."""
+    rows = [AppointmentHost(appointment=appointment, host_id=host, start=appointment.start,
+                            end=appointment.end, active=True) for host in host_ids]
+    with refused_overlap():
+        return AppointmentHost.objects.bulk_create(rows)
+
+
+class refused_overlap:  # noqa: N801 - used as a context manager
+    """Turns the exclusion constraint's refusal into ``SLOT_TAKEN``."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and issubclass(exc_type, IntegrityError) and _is_overlap(exc):
+            raise DomainError(SLOT_TAKEN, field="start") from exc
+        return False
+
+
+def _is_overlap(exc: IntegrityError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) == EXCLUSION_VIOLATION or bool(
+        _OVERLAP_CONSTRAINT.search(str(exc)))
+
+
+# --- the booking -------------------------------------------------------------------
+
+
+def booking_create(
+    *,
+    company: Company,
+    meeting_type: MeetingType,
+    start: dt.datetime,
+    attendee: AttendeeInput,
+    duration: int | None = None,
+    host_ids: list | None = None,
+    queue_id=None,
+    channel: str | None = None,
+    location: str | None = None,
+    skip_notifications: bool = False,
+    phone_only: bool = False,
+    bringalong_emails: list[str] | None = None,
+    ics_title: str = "",
+    ics_description: str = "",
+    source: str = AppointmentSource.API,
+    now: dt.datetime | None = None,
+) -> BookingResult:
+    """Book ``start`` of ``meeting_type`` for ``attendee``.
+
+    Confirmed at once, or provisional (``pending_optin`` / ``pending_host``) when the
+    meeting type asks for double opt-in or host confirmation; either way the slot
+    is held from now on. Creates or enriches the attendee's contact and records a
+    ``booking`` timeline event in the same transaction (``attendee_booked``), and
+    writes ``booking_created`` to the outbox when confirmed. Raises DomainError
+    with the documented messages.
+    """
+    now = now or timezone.now()
+    minutes = check_duration(meeting_type, duration)
+    attendee = check_attendee(meeting_type, attendee, phone_only=phone_only)
+    guests = check_bringalong(bringalong_emails)
+    candidates = candidate_hosts(meeting_type, host_ids=host_ids, queue_id=queue_id)
+    room_token = secrets.token_urlsafe(24)
+    placement = place(meeting_type, channel=channel, location=location,
+                      attendee_phone=attendee.phone, notes=attendee.notes, room_token=room_token)
+    secret, digest = new_secret()
+    status = _initial_status(meeting_type)
+    with transaction.atomic():
+        lock_hosts(host.pk for host in candidates)
+        free = free_hosts(meeting_type, host_ids=[host.pk for host in candidates], start=start,
+                          duration=minutes, now=now)
+        chosen = free if meeting_type.kind == QueueKind.CO_HOST else [least_busy(free, now)]
+        hosts = [host for host in candidates if host.pk in chosen]
+        appointment = Appointment.objects.create(
+            company=company, meeting_type=meeting_type, meeting_type_title=meeting_type.title,
+            start=start, end=start + dt.timedelta(minutes=minutes), status=status,
+            channel=placement.channel, location=placement.location,
+            meeting_link=placement.meeting_link, room_token=room_token,
+            ics_title=ics_title or "", ics_description=ics_description or "",
+            bringalong_emails=guests, skip_notifications=skip_notifications,
+            secret_digest=digest, source=source, created_at=now, updated_at=now,
+            hold_expires_at=now + PROVISIONAL_HOLD if status != AppointmentStatus.CONFIRMED
+            else None,
+            confirmed_at=now if status == AppointmentStatus.CONFIRMED else None,
+        )
+        insert_holds(appointment, chosen)
+        attendees = _insert_attendees(appointment, attendee, guests)
+        # Cached on the instance, so payloads and signals read them without a query.
+        appointment._prefetched_objects_cache = {"attendees": attendees, "hosts": hosts}
+        appointment.meeting_type = meeting_type
+        from .appointments import announce_booked
+
+        announce_booked(appointment, now=now)
+    return BookingResult(appointment, secret)
+
+
+def _initial_status(meeting_type: MeetingType) -> str:
+    if meeting_type.double_opt_in:
+        return AppointmentStatus.PENDING_OPTIN
+    if meeting_type.require_host_confirmation:
+        return AppointmentStatus.PENDING_HOST
+    return AppointmentStatus.CONFIRMED
+
+
+def _insert_attendees(appointment: Appointment, attendee: AttendeeInput,
+                      guests: list[str]) -> list[Attendee]:
+    rows = [Attendee(
+        appointment=appointment, is_primary=True, email=attendee.email,
+        first_name=attendee.first_name, last_name=attendee.last_name, phone=attendee.phone,
+        language=attendee.language, timezone=attendee.timezone,
+        receive_reminders=attendee.receive_reminders, notes=attendee.notes,
+    )]
+    rows += [Attendee(appointment=appointment, is_primary=False, email=email,
+                      receive_reminders=attendee.receive_reminders) for email in guests]
+    return Attendee.objects.bulk_create(rows)
+
+
+def split_name(fullname: str) -> tuple[str, str]:
+    """``"Jane van Smith"`` -> ``("Jane", "van Smith")``."""
+    first, _, last = (fullname or "").strip().partition(" ")
+    return first, last.strip()
+
