@@ -2,7 +2,7 @@
 
 import uuid
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Window
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.db.models.functions import Lower
 
 from scheduling.errors import NotFound
@@ -65,19 +65,6 @@ def contact_list(
     order = F(field).desc() if sort_order.upper() == "DESC" else F(field).asc()
     tiebreak = F("pk").desc() if sort_order.upper() == "DESC" else F("pk").asc()
     return contacts.order_by(order, tiebreak)
-
-
-def page_with_total(queryset: QuerySet, *, page: int, limit: int) -> tuple[list, int]:
-    """One page and the number of all matches, in one query.
-
-    ``COUNT(*) OVER ()`` counts the matches while they are fetched for sorting,
-    so a search reads its rows once instead of twice (count, then page).
-    """
-    offset = (page - 1) * limit
-    rows = list(queryset.annotate(total_matches=Window(Count("pk")))[offset : offset + limit])
-    if rows:
-        return rows, rows[0].total_matches
-    return rows, (queryset.count() if offset else 0)
 
 
 def contact_list_recently_seen(*, company: Company, search: str = "") -> QuerySet:

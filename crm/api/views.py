@@ -6,7 +6,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from scheduling.api.base import ApiViewSet
-from scheduling.api.pagination import page_limit
 from scheduling.choices import Role
 from scheduling.models import Membership
 
@@ -152,12 +151,10 @@ class ContactViewSet(ApiViewSet):
             sort_by=params["sortBy"],
             sort_order=params["sortOrder"],
         )
-        page, limit = page_limit(request)
-        contacts, total = selectors.page_with_total(
-            selectors.with_related(contacts), page=page, limit=limit
-        )
-        return Response({"data": [contact_payload(c) for c in contacts], "total": total,
-                         "page": page, "limit": limit})
+        # A separate count, not COUNT(*) OVER (): with the window PostgreSQL 15
+        # may walk the created_at index over every row for an unselective term.
+        page = self.paginate_queryset(selectors.with_related(contacts))
+        return self.get_paginated_response([contact_payload(c) for c in page])
 
     def _owner_pk(self, owner_uuid) -> int | None:
         if owner_uuid is None:

@@ -95,9 +95,9 @@ def paginated(request, queryset, key: str, render) -> Response:
     query = PageQuery(data=request.query_params)
     query.is_valid(raise_exception=True)
     page, limit = query.validated_data["page"], query.validated_data["limit"]
-    items, total = selectors.page_with_total(queryset, page=page, limit=limit)
-    return Response({key: [render(item) for item in items], "total": total, "page": page,
-                     "limit": limit})
+    offset = (page - 1) * limit
+    items = [render(item) for item in queryset[offset : offset + limit]]
+    return Response({key: items, "total": queryset.count(), "page": page, "limit": limit})
 
 
 class WorkspaceView(ApiView):
