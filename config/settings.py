@@ -157,6 +157,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "webhooks.tasks.sweep_deliveries",
         "schedule": float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "5")),
     },
+    # Provisional bookings (double opt-in, host confirmation) hold their slot 24 h.
+    "scheduling-expire-provisional-bookings": {
+        "task": "scheduling.tasks.expire_provisional_bookings",
+        "schedule": 60.0,
+    },
     "webhooks-disable-failing-endpoints": {
         "task": "webhooks.tasks.disable_failing_endpoints",
         "schedule": 3600.0,
