@@ -175,6 +175,13 @@ class ContactViewSet(ApiViewSet):
     def retrieve(self, request, pk=None):
         return Response(contact_payload(self.get_object()))
 
+    @extend_schema(responses={200: ContactOutput},
+                   summary="The contact of a booking's attendee (the attendeeId of webhooks)")
+    @action(detail=False, methods=["get"], url_path=r"attendee/(?P<attendee_id>[^/.]+)")
+    def attendee(self, request, attendee_id=None):
+        return Response(contact_payload(
+            selectors.contact_get(company=self.ctx.company, contact_id=attendee_id)))
+
     @extend_schema(request=ContactInput, responses={200: ContactOutput})
     def partial_update(self, request, pk=None):
         contact = self.get_object()

@@ -398,9 +398,11 @@ def test_a_booking_creates_the_contact_with_utm_keys_and_answers(api, meeting_ty
     assert event.event_type == "booking"
     attendee = Attendee.objects.get(appointment__uuid=response.json()["id"])
     assert event.attendee_id == attendee.uuid
-    found = api.get(f"/v4/crm/{attendee.uuid}")
-    assert found.status_code == 200
-    assert found.json()["id"] == str(contact.uuid)
+    for url in (f"/v4/crm/{attendee.uuid}", f"/v4/crm/attendee/{attendee.uuid}"):
+        found = api.get(url)
+        assert found.status_code == 200, url
+        assert found.json()["id"] == str(contact.uuid)
+    assert api.get("/v4/crm/attendee/770e8400-e29b-41d4-a716-446655440002").status_code == 404
 
 
 def test_a_second_booking_enriches_the_same_contact(api, meeting_type, day):
