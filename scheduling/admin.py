@@ -1,9 +1,17 @@
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils import timezone
 
+from .errors import DomainError
 from .models import (
     ApiKey,
+    Appointment,
+    AppointmentHost,
+    AppointmentSource,
+    Attendee,
     AvailabilitySchedule,
     BusyTime,
     Company,
@@ -14,6 +22,7 @@ from .models import (
     ScheduleOverride,
     User,
 )
+from .services import appointments as appointment_services
 from .services import meeting_types, schedules
 from .services.api_keys import api_key_create, api_key_revoke
 
@@ -294,3 +303,125 @@ class BusyTimeAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
     autocomplete_fields = ("user",)
     readonly_fields = ("uuid", "created_at")
+
+
+# --- Bookings: appointments and metered usage -----------------------------------------
+
+
+class AppointmentHostInline(admin.TabularInline):
+    model = AppointmentHost
+    extra = 0
+    can_delete = False
+    fields = ("host", "start", "end", "active")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AttendeeInline(admin.TabularInline):
+    model = Attendee
+    extra = 0
+    can_delete = False
+    fields = ("uuid", "is_primary", "email", "first_name", "last_name", "phone", "timezone",
+              "receive_reminders", "notes")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    """Appointments are made by booking; here staff read them, keep an internal note
+    and cancel, confirm, decline or mark no-shows through the same services as the
+    API. The list page also shows the API bookings metered per month."""
+
+    list_display = ("start", "meeting_type_title", "status", "company", "channel", "source",
+                    "primary_email", "created_at")
+    list_filter = ("status", "source", "channel", "company", "meeting_type")
+    search_fields = ("uuid", "meeting_type_title", "attendees__email", "attendees__last_name",
+                     "host_rows__host__email")
+    date_hierarchy = "start"
+    ordering = ("-start",)
+    inlines = [AppointmentHostInline, AttendeeInline]
+    actions = ["cancel", "confirm", "decline", "mark_no_show"]
+    fields = ("uuid", "company", "meeting_type", "meeting_type_title", "status", "start", "end",
+              "channel", "location", "meeting_link", "ics_title", "ics_description",
+              "bringalong_emails", "skip_notifications", "source", "hold_expires_at",
+              "confirmed_at", "cancelled_at", "cancel_reason", "no_show_at", "created_at",
+              "updated_at", "internal_note")
+    readonly_fields = fields[:-1]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("company").prefetch_related(
+            "attendees")
+
+    @admin.display(description="Attendee")
+    def primary_email(self, appointment):
+        attendee = appointment_services.primary_attendee(appointment)
+        return (attendee.email or attendee.phone) if attendee else ""
+
+    def has_add_permission(self, request):
+        return False  # bookings are made through the booking service (API or pages)
+
+    def save_model(self, request, obj, form, change):
+        appointment_services.appointment_edit(
+            appointment=Appointment.objects.get(pk=obj.pk),
+            internal_note=form.cleaned_data["internal_note"])
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "usage": _usage_rows(request)}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def _each(self, request, queryset, service, done: str, **kwargs):
+        changed = 0
+        for appointment in queryset:
+            try:
+                service(appointment=appointment, **kwargs)
+                changed += 1
+            except DomainError as exc:
+                self.message_user(request, f"{appointment}: {exc.message}", messages.ERROR)
+        if changed:
+            self.message_user(request, f"{done} {changed} appointment(s).")
+
+    @admin.action(description="Cancel selected appointments")
+    def cancel(self, request, queryset):
+        self._each(request, queryset, appointment_services.appointment_cancel, "Cancelled",
+                   reason="Cancelled by staff")
+
+    @admin.action(description="Confirm selected provisional bookings")
+    def confirm(self, request, queryset):
+        self._each(request, queryset, appointment_services.appointment_confirm, "Confirmed")
+
+    @admin.action(description="Decline selected provisional bookings")
+    def decline(self, request, queryset):
+        self._each(request, queryset, appointment_services.appointment_decline, "Declined")
+
+    @admin.action(description="Mark selected appointments as no-shows")
+    def mark_no_show(self, request, queryset):
+        self._each(request, queryset, appointment_services.appointment_no_show,
+                   "Marked as no-show:")
+
+
+USAGE_MONTHS = 6
+USAGE_COMPANIES = 20
+
+
+def _usage_rows(request) -> list[dict]:
+    """API bookings per month (each company's own zone) for the companies booking
+    through the API lately, or the one company the list is filtered by."""
+    today = timezone.now().date()
+    first = (today.replace(day=1) - datetime.timedelta(days=31 * (USAGE_MONTHS - 1))).replace(
+        day=1)
+    companies = Company.objects.filter(
+        appointments__source=AppointmentSource.API,
+        appointments__created_at__gte=datetime.datetime.combine(
+            first - datetime.timedelta(days=1), datetime.time(0), datetime.UTC),
+    ).distinct().order_by("name")
+    if request.GET.get("company__id__exact"):
+        companies = Company.objects.filter(pk=request.GET["company__id__exact"])
+    return [{"company": company,
+             "months": appointment_services.usage_by_month(company=company, first=first,
+                                                           last=today)}
+            for company in companies[:USAGE_COMPANIES]]
