@@ -8,7 +8,15 @@ from webhooks.services import emit
 
 from ..choices import Role
 from ..errors import Conflict, DomainError, Forbidden
-from ..models import Company, Membership, User
+from ..models import (
+    ApiKey,
+    AvailabilitySchedule,
+    Company,
+    MeetingType,
+    Membership,
+    QueueMember,
+    User,
+)
 from ..payloads import user_payload
 from ..timeutils import canonical_timezone
 
@@ -171,7 +179,19 @@ def user_remove(*, membership: Membership, actor: Membership) -> None:
         if not actor.has_role(Role.OWNER):
             raise Forbidden("Only owners can delete an owner")
         _check_keeps_an_owner(membership)
-    user = membership.user
+    user, company = membership.user, membership.company
     membership.delete()
     if not user.memberships.exists():
         user.delete()
+        return
+    _release_company_ties(user=user, company=company)
+
+
+def _release_company_ties(*, user: User, company: Company) -> None:
+    """What a user kept in a company they left (and only there) goes with them."""
+    ApiKey.objects.filter(company=company, created_by=user).delete()
+    AvailabilitySchedule.objects.filter(company=company, user=user).delete()
+    QueueMember.objects.filter(queue__company=company, user=user).delete()
+    for meeting_type in MeetingType.objects.filter(company=company, hosts=user):
+        meeting_type.hosts.remove(user)
+    MeetingType.objects.filter(company=company, owner=user).update(owner=None)

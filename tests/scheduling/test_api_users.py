@@ -148,3 +148,30 @@ def test_users_of_another_company_are_not_found(api, other_company):
     assert api.delete(f"/v4/user/{stranger.uuid}").status_code == 404
     stranger.refresh_from_db()
     assert stranger.given_name == "Olivia"
+
+
+def test_leaving_one_company_drops_what_the_user_had_there_only(api, owner, other_company):
+    from scheduling.models import ApiKey, AvailabilitySchedule, MeetingType, Membership
+    from scheduling.services.api_keys import api_key_create
+    from tests.scheduling.conftest import make_meeting_type, make_schedule
+
+    other_owner = other_company[1]
+    # Someone working for both companies.
+    both = make_member(owner, email="both@example.com")
+    elsewhere = Membership.objects.create(company=other_owner.company, user=both.user)
+    make_schedule(both)
+    make_schedule(elsewhere)
+    here_type = make_meeting_type(owner, hosts=[owner, both])
+    there_type = make_meeting_type(other_owner, hosts=[elsewhere])
+    api_key_create(company=owner.company, created_by=both.user)
+    api_key_create(company=other_owner.company, created_by=both.user)
+
+    assert api.delete(f"/v4/user/{both.user.uuid}").status_code == 200
+
+    assert User.objects.filter(pk=both.user_id).exists()
+    assert not AvailabilitySchedule.objects.filter(company=owner.company, user=both.user).exists()
+    assert AvailabilitySchedule.objects.filter(company=other_owner.company, user=both.user).exists()
+    assert list(MeetingType.objects.get(pk=here_type.pk).hosts.all()) == [owner.user]
+    assert list(MeetingType.objects.get(pk=there_type.pk).hosts.all()) == [both.user]
+    assert not ApiKey.objects.filter(company=owner.company, created_by=both.user).exists()
+    assert ApiKey.objects.filter(company=other_owner.company, created_by=both.user).exists()
