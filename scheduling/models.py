@@ -485,3 +485,39 @@ class Attendee(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+# --- Rooms: a workspace's named meeting rooms and the rooms of bookings ------------
+
+
+class Room(models.Model):
+    """A meeting room with a public join page.
+
+    A workspace's named rooms have ``appointment`` empty and are joined at
+    ``/rooms/<company slug>/<name>``. A booking on the ``connect`` channel has a
+    room of its own, reached by the appointment's ``room_token`` at
+    ``/rooms/<room_token>``; its row is made the first time someone joins, so
+    timeline entries can point at it.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="rooms")
+    name = models.SlugField(max_length=100, help_text="Part of the join page's address")
+    display_name = models.CharField(max_length=200)
+    appointment = models.OneToOneField(
+        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="room"
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["display_name", "pk"]
+        constraints = [
+            # Named rooms are addressed by company and name; a booking's room by its token.
+            models.UniqueConstraint(fields=["company", "name"],
+                                    condition=models.Q(appointment__isnull=True),
+                                    name="room_unique_name_per_company"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
