@@ -521,3 +521,53 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.name
+
+
+# --- Notifications: the log of emails sent ---------------------------------------------
+
+
+class EmailKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Confirmation to an attendee"
+    REQUESTED = "requested", "Request received, to an attendee"
+    OPTIN = "optin", "Double opt-in link"
+    CANCELLATION = "cancellation", "Cancellation to an attendee"
+    DECLINED = "declined", "Declined, to an attendee"
+    RESCHEDULE = "reschedule", "Reschedule to an attendee"
+    REMINDER = "reminder", "Reminder to an attendee"
+    HOST_BOOKED = "host_booked", "New booking, to a host"
+    HOST_REQUEST = "host_request", "Confirmation request, to a host"
+    HOST_CANCELLED = "host_cancelled", "Cancellation, to a host"
+    HOST_RESCHEDULED = "host_rescheduled", "Reschedule, to a host"
+
+
+class SentEmail(models.Model):
+    """One email sent about an appointment: what went to whom, and when.
+
+    ``start`` is the appointment's start the email spoke of and ``lead_minutes``
+    how long before it a reminder was due (0 for other kinds). The unique
+    constraint is what keeps a reminder from going out twice, even when two
+    sweeps race: the row is written in the transaction that sends the email.
+    A rescheduled appointment has a new ``start``, so its reminders are due again.
+    """
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE,
+                                    related_name="sent_emails")
+    recipient = models.EmailField()
+    kind = models.CharField(max_length=20, choices=EmailKind.choices)
+    subject = models.CharField(max_length=300)
+    language = models.CharField(max_length=10)
+    start = models.DateTimeField()
+    lead_minutes = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "sent_at"], name="sent_email_recipient_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "recipient", "kind", "lead_minutes", "start"],
+                condition=models.Q(kind="reminder"), name="sent_email_reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient} at {self.sent_at:%Y-%m-%d %H:%M} UTC"
