@@ -322,6 +322,9 @@ class BusyTime(models.Model):
     source = models.CharField(max_length=20, choices=BusySource.choices,
                               default=BusySource.MANUAL)
     label = models.CharField(max_length=200, blank=True)
+    # The external calendar it was read from; its rows are replaced on every sync.
+    connection = models.ForeignKey("CalendarConnection", null=True, blank=True,
+                                   on_delete=models.CASCADE, related_name="busy_times")
     created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
@@ -335,6 +338,60 @@ class BusyTime(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} busy {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M} UTC"
+
+
+# --- Calendar connections: external feeds in, the user's own feed out -------------
+
+
+class CalendarConnectionType(models.TextChoices):
+    ICS = "ics", "iCalendar feed URL"
+
+
+class CalendarConnection(models.Model):
+    """An external calendar a user subscribes to: its events are their busy time.
+
+    Synced by Celery (services/calendars.py): ``etag``/``last_modified`` make the
+    next fetch conditional; a failed fetch keeps the last good busy times and
+    records ``last_error``.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE,
+                                related_name="calendar_connections")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="calendar_connections")
+    type = models.CharField(max_length=10, choices=CalendarConnectionType.choices,
+                            default=CalendarConnectionType.ICS)
+    url = models.CharField(max_length=2000)
+    name = models.CharField(max_length=200, blank=True)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)  # the header, as sent
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    busy_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["company", "user"], name="calconn_company_user_idx")]
+
+    def __str__(self) -> str:
+        return self.name or self.url
+
+
+class CalendarFeed(models.Model):
+    """A user's secret feed of their appointments. The address carries ``nonce``
+    signed with the server's key (``services/calendars.py``); a new nonce
+    regenerates the address and retires the old one."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="calendar_feed")
+    nonce = models.CharField(max_length=43, unique=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    regenerated_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"Appointments feed of {self.user}"
 
 
 # --- Bookings: appointments, their hosts and attendees ----------------------------
