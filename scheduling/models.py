@@ -365,6 +365,8 @@ class CalendarConnection(models.Model):
     name = models.CharField(max_length=200, blank=True)
     etag = models.CharField(max_length=500, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)  # the header, as sent
+    # When the feed's body was last read whole: the busy window starts from there.
+    fetched_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)

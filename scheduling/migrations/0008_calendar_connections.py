@@ -24,6 +24,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(blank=True, max_length=200)),
                 ('etag', models.CharField(blank=True, max_length=500)),
                 ('last_modified', models.CharField(blank=True, max_length=100)),
+                ('fetched_at', models.DateTimeField(blank=True, null=True)),
                 ('last_synced_at', models.DateTimeField(blank=True, null=True)),
                 ('last_error', models.TextField(blank=True)),
                 ('last_error_at', models.DateTimeField(blank=True, null=True)),
