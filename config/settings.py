@@ -162,6 +162,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "scheduling.tasks.expire_provisional_bookings",
         "schedule": 60.0,
     },
+    # Reminders 24 h and 1 h before; each is due until the next, so a minute is plenty.
+    "scheduling-send-due-reminders": {
+        "task": "scheduling.tasks.send_due_reminders",
+        "schedule": 60.0,
+    },
+    # External calendars (calendar connections) are read again this often.
+    "scheduling-sync-calendar-connections": {
+        "task": "scheduling.tasks.sync_calendar_connections",
+        "schedule": float(os.environ.get("CALENDAR_SYNC_SECONDS", "900")),
+    },
     "webhooks-disable-failing-endpoints": {
         "task": "webhooks.tasks.disable_failing_endpoints",
         "schedule": 3600.0,
@@ -198,6 +208,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Termin <noreply@termin.local>")
+# Where EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes messages.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "emails"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["scheduling.api.auth.ApiKeyAuthentication"],

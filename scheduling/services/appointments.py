@@ -17,7 +17,7 @@ from django.utils import timezone
 from webhooks import events
 from webhooks.services import emit
 
-from .. import signals
+from .. import notifications, signals
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..models import (
     ACTIVE_STATUSES,
@@ -212,6 +212,7 @@ def appointment_confirm(*, appointment: Appointment, now: dt.datetime | None = N
             _tell_crm(signals.attendee_opted_in, appointment, occurred_at=now)
         if appointment.status == AppointmentStatus.CONFIRMED:
             emit(appointment.company, events.BOOKING_CREATED, appointment_payload(appointment))
+        notifications.on_confirmed(appointment)
     return appointment
 
 
@@ -229,6 +230,7 @@ def appointment_decline(*, appointment: Appointment, reason: str = "",
               cancel_reason=reason or "", hold_expires_at=None)
         _tell_crm(signals.attendee_booking_cancelled, appointment, occurred_at=now,
                   reason=reason or None)
+        notifications.on_declined(appointment)
     return appointment
 
 
@@ -254,6 +256,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "",
                 **appointment_payload(appointment), "reason": reason or None,
                 "notifyAttendees": notify_attendees, "cancelledBy": cancelled_by,
             })
+        notifications.on_cancelled(appointment, notify_attendees=notify_attendees)
     return appointment
 
 
@@ -309,6 +312,7 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime,
                 start=start, end=end, active=True)
         _save(appointment, now, start=start, end=end)
         _announce_rescheduled(appointment, previous, now)
+        notifications.on_rescheduled(appointment, previous_start=previous[0])
     return appointment
 
 

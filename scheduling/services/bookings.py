@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from .. import selectors
+from .. import notifications, selectors
 from ..choices import LINK_CHANNELS, Channel, QueueKind
 from ..errors import DomainError
 from ..models import (
@@ -401,6 +401,7 @@ def booking_create(
         from .appointments import announce_booked
 
         announce_booked(appointment, now=now)
+        notifications.on_booked(appointment)
     return BookingResult(appointment, secret)
 
 
