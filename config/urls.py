@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/", include("crm.api.workspace_urls")),
     path("spec/v2/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("spec/v2", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
+    # Last: /<slug> is a user's booking page and must not shadow the routes above.
+    path("", include("scheduling.urls")),
 ]
 
 API_PREFIXES = ("/v4/", "/v4", "/api/")

@@ -23,7 +23,7 @@ from ..timeutils import canonical_timezone
 # Top-level paths a user's booking page must not shadow.
 RESERVED_SLUGS = frozenset(
     {"admin", "api", "v4", "spec", "static", "media", "accounts", "book", "rooms", "r", "feeds",
-     "manage", "public", "login", "logout", "health"}
+     "manage", "public", "login", "logout", "health", "optin", "host"}
 )
 
 
