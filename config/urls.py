@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
+from scheduling import calendar_feed_views
 from scheduling.api.errors import json_error
 
 urlpatterns = [
@@ -14,6 +15,8 @@ urlpatterns = [
     path("api/", include("crm.api.workspace_urls")),
     path("spec/v2/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("spec/v2", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
+    # A user's secret appointments feed for calendar apps (scheduling/services/calendars.py).
+    path("feeds/<str:token>.ics", calendar_feed_views.appointments_feed, name="calendar-feed"),
     # Last: /<slug> is a user's booking page and must not shadow the routes above.
     path("", include("scheduling.urls")),
 ]

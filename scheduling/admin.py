@@ -14,15 +14,18 @@ from .models import (
     Attendee,
     AvailabilitySchedule,
     BusyTime,
+    CalendarConnection,
     Company,
     MeetingType,
     Membership,
     Queue,
     QueueMember,
+    Room,
     ScheduleOverride,
     User,
 )
 from .services import appointments as appointment_services
+from .services import calendars as calendar_services
 from .services import meeting_types, schedules
 from .services.api_keys import api_key_create, api_key_revoke
 
@@ -305,6 +308,29 @@ class BusyTimeAdmin(admin.ModelAdmin):
     readonly_fields = ("uuid", "created_at")
 
 
+@admin.register(CalendarConnection)
+class CalendarConnectionAdmin(admin.ModelAdmin):
+    """External calendars; rows are made through the API (its URL checks), so the
+    admin shows their status and can read them again."""
+
+    list_display = ("__str__", "user", "company", "last_synced_at", "busy_count", "last_error_at")
+    list_filter = ("company",)
+    search_fields = ("user__email", "name", "url")
+    readonly_fields = ("uuid", "company", "user", "type", "url", "etag", "last_modified",
+                       "fetched_at", "last_synced_at", "last_error", "last_error_at",
+                       "busy_count", "created_at")
+    actions = ["sync_now"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Read the selected calendars again now")
+    def sync_now(self, request, queryset):
+        for connection in queryset:
+            calendar_services.connection_sync(connection_id=connection.pk)
+        self.message_user(request, f"Read {queryset.count()} calendar(s); see their status.")
+
+
 # --- Bookings: appointments and metered usage -----------------------------------------
 
 
@@ -425,3 +451,25 @@ def _usage_rows(request) -> list[dict]:
              "months": appointment_services.usage_by_month(company=company, first=first,
                                                            last=today)}
             for company in companies[:USAGE_COMPANIES]]
+
+
+# --- Rooms ---------------------------------------------------------------------------
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    """A workspace's named rooms; a booking's own room appears once someone joined it."""
+
+    list_display = ("display_name", "name", "company", "appointment", "join_url", "created_at")
+    list_filter = ("company",)
+    search_fields = ("name", "display_name")
+    prepopulated_fields = {"name": ("display_name",)}
+    readonly_fields = ("uuid", "appointment", "join_url", "created_at", "updated_at")
+    fields = ("company", "display_name", "name", "join_url", "appointment", "uuid",
+              "created_at", "updated_at")
+
+    @admin.display(description="Join page")
+    def join_url(self, room: Room) -> str:
+        from .services.rooms import room_url
+
+        return room_url(room) if room.pk else "-"

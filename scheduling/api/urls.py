@@ -11,7 +11,9 @@ from .appointments import (
 )
 from .availability import AvailabilityViewSet, BookingAvailabilityView
 from .bookings import BookingView
+from .calendars import CalendarConnectionViewSet
 from .meeting_types import MeetingTypeViewSet, QueueViewSet
+from .rooms import RoomViewSet
 from .usage import UsageView
 from .users import UserViewSet
 
@@ -21,6 +23,8 @@ router.register("meeting-type", MeetingTypeViewSet, basename="meeting-type")
 router.register("queue", QueueViewSet, basename="queue")
 router.register("availability", AvailabilityViewSet, basename="availability")
 router.register("appointment", AppointmentViewSet, basename="appointment")
+router.register("rooms", RoomViewSet, basename="room")
+router.register("calendar-connections", CalendarConnectionViewSet, basename="calendar-connection")
 
 urlpatterns = [
     path("booking-availability", BookingAvailabilityView.as_view(), name="booking-availability"),

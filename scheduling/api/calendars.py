@@ -1,0 +1,172 @@
+"""``/v4/calendar-connections``: external calendars whose events are busy time, and
+the acting user's secret feed of their appointments.
+
+Members see and manage their own connections (a feed address is a secret that
+reads someone's calendar); admins and owners see and manage all of the company's.
+"""
+
+import uuid
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ..choices import Role
+from ..errors import NotFound
+from ..models import CalendarConnection, CalendarConnectionType, CalendarFeed
+from ..services import calendars
+from ..timeutils import iso
+from .base import ApiViewSet
+
+
+class CalendarConnectionInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=CalendarConnectionType.values,
+                                   default=CalendarConnectionType.ICS)
+    # A plain string: http or https only, judged by the SSRF guard in the service.
+    url = serializers.CharField(max_length=2000,
+                                help_text="The calendar's iCalendar (.ics) address, http or https")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+CalendarConnectionOutput = inline_serializer(
+    "CalendarConnection",
+    {
+        "id": serializers.UUIDField(),
+        "userId": serializers.UUIDField(),
+        "type": serializers.ChoiceField(choices=CalendarConnectionType.values),
+        "url": serializers.CharField(),
+        "name": serializers.CharField(),
+        "status": serializers.ChoiceField(
+            choices=["pending", "ok", "error"],
+            help_text="pending: never read yet; error: the last fetch failed (the last good "
+            "busy times still count)"),
+        "lastSyncedAt": serializers.DateTimeField(allow_null=True),
+        "lastError": serializers.CharField(allow_null=True),
+        "lastErrorAt": serializers.DateTimeField(allow_null=True),
+        "busyCount": serializers.IntegerField(help_text="Busy intervals stored from the feed"),
+        "createdAt": serializers.DateTimeField(),
+    },
+)
+FeedOutput = inline_serializer(
+    "CalendarFeed",
+    {
+        "url": serializers.URLField(help_text="Secret address of the acting user's appointments "
+                                    "as an iCalendar feed; subscribe to it from any calendar"),
+        "createdAt": serializers.DateTimeField(),
+        "regeneratedAt": serializers.DateTimeField(),
+    },
+)
+
+
+def connection_status(connection: CalendarConnection) -> str:
+    if connection.last_error_at is not None:
+        return "error"
+    return "ok" if connection.last_synced_at is not None else "pending"
+
+
+def connection_payload(connection: CalendarConnection) -> dict:
+    return {
+        "id": str(connection.uuid),
+        "userId": str(connection.user.uuid),
+        "type": connection.type,
+        "url": connection.url,
+        "name": connection.name,
+        "status": connection_status(connection),
+        "lastSyncedAt": iso(connection.last_synced_at),
+        "lastError": connection.last_error or None,
+        "lastErrorAt": iso(connection.last_error_at),
+        "busyCount": connection.busy_count,
+        "createdAt": iso(connection.created_at),
+    }
+
+
+def feed_payload(feed: CalendarFeed) -> dict:
+    return {"url": calendars.feed_url(feed), "createdAt": iso(feed.created_at),
+            "regeneratedAt": iso(feed.regenerated_at)}
+
+
+@extend_schema(tags=["Calendar Connections"])
+class CalendarConnectionViewSet(ApiViewSet):
+    queryset = CalendarConnection.objects.none()  # for the schema; requests use get_queryset()
+    serializer_class = CalendarConnectionInput
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def get_queryset(self):
+        found = CalendarConnection.objects.filter(company=self.ctx.company).select_related("user")
+        if not self.ctx.has_role(Role.ADMIN):
+            found = found.filter(user=self.ctx.user)
+        return found
+
+    def get_object(self) -> CalendarConnection:
+        try:
+            connection_uuid = uuid.UUID(str(self.kwargs["pk"]))
+        except ValueError:
+            connection_uuid = None
+        connection = self.get_queryset().filter(uuid=connection_uuid).first()
+        if connection is None:
+            raise NotFound("Calendar connection not found")
+        self.check_object_permissions(self.request, connection)
+        return connection
+
+    def owner_id(self, connection: CalendarConnection) -> int:
+        return connection.user_id
+
+    @extend_schema(
+        responses={200: CalendarConnectionOutput},
+        parameters=[OpenApiParameter("userId", str, required=False,
+                                     description="Only this user's connections")],
+        summary="List calendar connections (a member sees their own)",
+    )
+    def list(self, request):
+        found = self.get_queryset()
+        user_id = request.query_params.get("userId")
+        if user_id:
+            try:
+                found = found.filter(user__uuid=uuid.UUID(user_id))
+            except ValueError as exc:
+                raise serializers.ValidationError({"userId": ["Must be a valid UUID."]}) from exc
+        page = self.paginate_queryset(found)
+        return self.get_paginated_response([connection_payload(c) for c in page])
+
+    @extend_schema(request=CalendarConnectionInput, responses={201: CalendarConnectionOutput},
+                   summary="Connect an iCalendar feed to the acting user; its first sync "
+                   "is queued")
+    def create(self, request):
+        serializer = CalendarConnectionInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        connection = calendars.connection_create(
+            company=self.ctx.company, user=self.ctx.user, **serializer.validated_data)
+        return Response(connection_payload(connection), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: CalendarConnectionOutput})
+    def retrieve(self, request, pk=None):
+        return Response(connection_payload(self.get_object()))
+
+    @extend_schema(responses={200: CalendarConnectionOutput},
+                   summary="Disconnect a calendar (its busy times go); answers it as it was")
+    def destroy(self, request, pk=None):
+        connection = self.get_object()
+        body = connection_payload(connection)
+        calendars.connection_delete(connection=connection)
+        return Response(body)
+
+    @extend_schema(request=None, responses={202: CalendarConnectionOutput},
+                   summary="Read the calendar again now (queued)")
+    @action(detail=True, methods=["post"])
+    def sync(self, request, pk=None):
+        connection = self.get_object()
+        calendars.connection_sync_later(connection=connection)
+        return Response(connection_payload(connection), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: FeedOutput},
+                   summary="The secret iCalendar feed address of the acting user's appointments")
+    @action(detail=False, methods=["get"])
+    def feed(self, request):
+        return Response(feed_payload(calendars.feed_get(user=self.ctx.user)))
+
+    @extend_schema(request=None, responses={200: FeedOutput},
+                   summary="A new secret feed address; the old one stops working")
+    @action(detail=False, methods=["post"], url_path="feed/regenerate")
+    def feed_regenerate(self, request):
+        return Response(feed_payload(calendars.feed_regenerate(user=self.ctx.user)))

@@ -1,0 +1,344 @@
+"""Calendar connections: external iCalendar feeds whose events are a user's busy
+time, and every user's secret feed of their own appointments.
+
+Reading a feed (``connection_sync``): one conditional GET (``If-None-Match`` /
+``If-Modified-Since``) through the webhooks' guarded HTTP client, so the SSRF
+guard judges every address actually connected to, redirects included (each hop
+opens a guarded connection; at most ``MAX_REDIRECTS``). Bodies over
+``MAX_BYTES`` (after decompression) and fetches over ``TOTAL_SECONDS`` fail.
+The busy intervals of ``[now - DAYS_BEHIND, now + DAYS_AHEAD)`` replace the
+connection's ``BusyTime`` rows in one transaction. Any failure (unreachable,
+HTTP error, timeout, not iCalendar) keeps the last good busy times and records
+the error; a 304 keeps them and counts as a sync.
+
+``settings.WEBHOOK_ALLOW_PRIVATE`` governs feeds too: one setting for every
+address the server fetches on a user's behalf.
+"""
+
+import datetime as dt
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from webhooks import http, urlguard
+
+from .. import calendar_feeds
+from ..choices import BusySource
+from ..errors import DomainError
+from ..models import (
+    ACTIVE_STATUSES,
+    PENDING_STATUSES,
+    Appointment,
+    AvailabilitySchedule,
+    BusyTime,
+    CalendarConnection,
+    CalendarConnectionType,
+    CalendarFeed,
+    Company,
+    User,
+)
+
+DAYS_BEHIND = 1
+DAYS_AHEAD = 180
+MAX_BYTES = 5 * 1024 * 1024
+CONNECT_TIMEOUT, READ_TIMEOUT, TOTAL_SECONDS = 5, 20, 30
+MAX_REDIRECTS = 5
+# A feed unchanged for this long is read whole anyway, so the window moves on.
+REFETCH_AFTER = dt.timedelta(hours=24)
+MAX_CONNECTIONS_PER_USER = 20
+ERROR_CHARS = 500
+# How far back the appointments feed reaches.
+FEED_HISTORY = dt.timedelta(days=90)
+_FEED_SALT = "termin.calendar-feed"
+
+
+class FeedError(Exception):
+    """Fetching a feed failed; the message is what the connection shows."""
+
+
+# --- connections ---------------------------------------------------------------
+
+
+def check_feed_url(url: str) -> str:
+    """``url`` when it is an http(s) address the server may fetch; DomainError on
+    ``url`` otherwise. Resolves the host but opens no connection."""
+    url = (url or "").strip()
+    host, port = urlguard.host_and_port(url)
+    if settings.WEBHOOK_ALLOW_PRIVATE:
+        return url
+    for address in urlguard.resolve(host, port):
+        if not urlguard.is_public(address):
+            raise DomainError(
+                f"Calendar feeds cannot be read from {host}: it resolves to a private, "
+                f"loopback, link-local, multicast or reserved address ({address})", field="url")
+    return url
+
+
+def connection_create(*, company: Company, user: User, url: str, name: str = "",
+                      type: str = CalendarConnectionType.ICS) -> CalendarConnection:
+    """Subscribe ``user`` to the feed at ``url``; its first sync is queued on commit."""
+    if type not in CalendarConnectionType.values:
+        raise DomainError(f"Unknown calendar connection type: {type}. Use one of: "
+                          f"{', '.join(CalendarConnectionType.values)}", field="type")
+    url = check_feed_url(url)
+    if CalendarConnection.objects.filter(user=user).count() >= MAX_CONNECTIONS_PER_USER:
+        raise DomainError(f"A user can connect at most {MAX_CONNECTIONS_PER_USER} calendars",
+                          field="url")
+    connection = CalendarConnection.objects.create(
+        company=company, user=user, type=type, url=url, name=(name or "").strip()[:200])
+    _queue_sync(connection.pk)
+    return connection
+
+
+def connection_delete(*, connection: CalendarConnection) -> None:
+    """Disconnect: the connection's busy times go with it (cascade)."""
+    connection.delete()
+
+
+def connection_sync_later(*, connection: CalendarConnection) -> None:
+    _queue_sync(connection.pk)
+
+
+def connections_sync_all() -> int:
+    """Queue a sync of every connection (Celery beat); the number queued."""
+    ids = list(CalendarConnection.objects.values_list("pk", flat=True))
+    for pk in ids:
+        _queue_sync(pk)
+    return len(ids)
+
+
+def _queue_sync(connection_id: int) -> None:
+    from ..tasks import sync_calendar_connection
+
+    transaction.on_commit(lambda: sync_calendar_connection.delay(connection_id))
+
+
+# --- sync ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fetched:
+    body: bytes | None  # None: not modified (304)
+    etag: str = ""
+    last_modified: str = ""
+
+
+def connection_sync(*, connection_id: int, now: dt.datetime | None = None
+                    ) -> CalendarConnection | None:
+    """Fetch and read the connection's feed, and store its busy times.
+
+    Never raises for a feed's fault: the error is recorded on the connection and
+    its last good busy times stay. None when the connection no longer exists.
+    """
+    connection = CalendarConnection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return None
+    now = now or timezone.now()
+    try:
+        fetched = fetch(connection, conditional=_may_be_conditional(connection, now))
+        if fetched.body is None:
+            return _record(connection, now, last_synced_at=now, last_error="",
+                           last_error_at=None)
+        start, end = now - dt.timedelta(days=DAYS_BEHIND), now + dt.timedelta(days=DAYS_AHEAD)
+        intervals = calendar_feeds.busy_intervals(
+            fetched.body, start=start, end=end, zone=busy_zone(connection))
+    except (FeedError, calendar_feeds.InvalidCalendar) as exc:
+        return _record(connection, now, last_error=str(exc)[:ERROR_CHARS], last_error_at=now)
+    return _store(connection, intervals, fetched, now)
+
+
+def _may_be_conditional(connection: CalendarConnection, now: dt.datetime) -> bool:
+    return connection.fetched_at is not None and now - connection.fetched_at < REFETCH_AFTER
+
+
+def busy_zone(connection: CalendarConnection) -> str:
+    """Where all-day and floating events are read: the zone of the user's default
+    schedule in the connection's company, else the user's own zone."""
+    zone = (AvailabilitySchedule.objects
+            .filter(company_id=connection.company_id, user_id=connection.user_id, is_default=True)
+            .values_list("timezone", flat=True).first())
+    return zone or User.objects.filter(pk=connection.user_id).values_list(
+        "timezone", flat=True).first() or "UTC"
+
+
+def _record(connection: CalendarConnection, now: dt.datetime, **fields) -> CalendarConnection:
+    """Update the status fields of a connection that may have been deleted meanwhile."""
+    CalendarConnection.objects.filter(pk=connection.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(connection, name, value)
+    return connection
+
+
+def _store(connection: CalendarConnection, intervals, fetched: Fetched,
+           now: dt.datetime) -> CalendarConnection | None:
+    """Replace the connection's busy times with ``intervals`` in one transaction, under
+    the connection's row lock so two syncs of one feed never interleave."""
+    label = (connection.name or "External calendar")[:200]
+    with transaction.atomic():
+        locked = CalendarConnection.objects.select_for_update().filter(pk=connection.pk).first()
+        if locked is None:
+            return None
+        BusyTime.objects.filter(connection=locked).delete()
+        BusyTime.objects.bulk_create(
+            [BusyTime(user_id=locked.user_id, connection=locked, source=BusySource.CALENDAR,
+                      start=begin, end=finish, label=label, created_at=now)
+             for begin, finish in intervals],
+            batch_size=1000,
+        )
+        locked.etag, locked.last_modified = fetched.etag[:500], fetched.last_modified[:100]
+        locked.fetched_at = locked.last_synced_at = now
+        locked.last_error, locked.last_error_at = "", None
+        locked.busy_count = len(intervals)
+        locked.save(update_fields=["etag", "last_modified", "fetched_at", "last_synced_at",
+                                   "last_error", "last_error_at", "busy_count"])
+    return locked
+
+
+# --- fetching ------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """This thread's guarded session (requests sessions are not thread-safe)."""
+    if getattr(_local, "session", None) is None:
+        _local.session = http.new_session()
+        _local.session.max_redirects = MAX_REDIRECTS
+    return _local.session
+
+
+def fetch(connection: CalendarConnection, *, conditional: bool = True) -> Fetched:
+    """GET the feed; ``Fetched(body=None)`` on 304. Raises FeedError."""
+    headers = {"Accept": "text/calendar, */*;q=0.5", "User-Agent": "Termin calendar sync"}
+    if conditional and connection.etag:
+        headers["If-None-Match"] = connection.etag
+    if conditional and connection.last_modified:
+        headers["If-Modified-Since"] = connection.last_modified
+    started = time.monotonic()
+    try:
+        response = _session().get(connection.url, headers=headers, stream=True,
+                                  timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        with response:
+            if response.status_code == 304:
+                return Fetched(None)
+            if response.status_code != 200:
+                raise FeedError(f"The calendar answered HTTP {response.status_code}")
+            body = _read_body(response, started)
+            return Fetched(body, response.headers.get("ETag", ""),
+                           response.headers.get("Last-Modified", ""))
+    except urlguard.UnsafeUrl as exc:
+        raise FeedError(exc.message) from exc
+    except requests.Timeout as exc:
+        raise FeedError(f"The calendar did not answer within {READ_TIMEOUT} seconds") from exc
+    except requests.TooManyRedirects as exc:
+        raise FeedError(f"The calendar redirected more than {MAX_REDIRECTS} times") from exc
+    except requests.RequestException as exc:
+        raise FeedError(f"The calendar could not be fetched: {type(exc).__name__}: "
+                        f"{_cause(exc)}") from exc
+
+
+def _read_body(response, started: float) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise FeedError(f"The calendar is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        if time.monotonic() - started > TOTAL_SECONDS:
+            raise FeedError(f"The calendar took longer than {TOTAL_SECONDS} seconds to download")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost reason (urllib3 wraps the guard's refusal and socket errors)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        inner = exc.__cause__ or exc.__context__
+        if isinstance(inner, urlguard.UnsafeUrl):
+            return inner.message
+        exc = inner
+    return str(exc)
+
+
+# --- the user's own feed -------------------------------------------------------
+
+
+def feed_get(*, user: User) -> CalendarFeed:
+    """The user's appointments feed, made on first use."""
+    feed = CalendarFeed.objects.filter(user=user).first()
+    if feed is not None:
+        return feed
+    feed, _ = CalendarFeed.objects.get_or_create(user=user,
+                                                 defaults={"nonce": secrets.token_urlsafe(24)})
+    return feed
+
+
+def feed_regenerate(*, user: User, now: dt.datetime | None = None) -> CalendarFeed:
+    """A new secret address for the user's feed; the old one stops working at once."""
+    now = now or timezone.now()
+    feed = feed_get(user=user)
+    feed.nonce, feed.regenerated_at = secrets.token_urlsafe(24), now
+    feed.save(update_fields=["nonce", "regenerated_at"])
+    return feed
+
+
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=_FEED_SALT, sep=".")
+
+
+def feed_token(feed: CalendarFeed) -> str:
+    """The secret part of the feed's address: its nonce signed with the server's key,
+    so neither the database alone nor the key alone yields a working address."""
+    return _signer().sign(feed.nonce)
+
+
+def feed_url(feed: CalendarFeed) -> str:
+    return f"{settings.SITE_URL}/feeds/{feed_token(feed)}.ics"
+
+
+def feed_from_token(token: str) -> CalendarFeed | None:
+    try:
+        nonce = _signer().unsign(token)
+    except signing.BadSignature:
+        return None
+    return CalendarFeed.objects.select_related("user").filter(nonce=nonce).first()
+
+
+def feed_ics(*, feed: CalendarFeed, now: dt.datetime | None = None) -> bytes:
+    """The feed's iCalendar file: the user's appointments that hold their time
+    (confirmed, and provisional ones as TENTATIVE) from ``FEED_HISTORY`` ago on."""
+    now = now or timezone.now()
+    user = feed.user
+    appointments = (
+        Appointment.objects.filter(host_rows__host=user, status__in=ACTIVE_STATUSES,
+                                   end__gte=now - FEED_HISTORY)
+        .prefetch_related("attendees").order_by("start", "pk").distinct()
+    )
+    events = [_feed_event(appointment) for appointment in appointments]
+    return calendar_feeds.feed_calendar(name=f"Termin: {user.full_name or user.email}",
+                                        events=events)
+
+
+def _feed_event(appointment: Appointment) -> calendar_feeds.FeedEvent:
+    attendees = list(appointment.attendees.all())
+    primary = next((a for a in attendees if a.is_primary), None)
+    who = (primary.full_name or primary.email or primary.phone) if primary else ""
+    title = appointment.ics_title or appointment.meeting_type_title or "Appointment"
+    summary = title if appointment.ics_title or not who else f"{title} with {who}"
+    lines = [appointment.ics_description] if appointment.ics_description else []
+    lines += [f"Attendee: {a.full_name} <{a.email}>".replace(" <>", "").strip()
+              for a in attendees if a.email or a.full_name]
+    if appointment.meeting_link:
+        lines.append(f"Join: {appointment.meeting_link}")
+    return calendar_feeds.FeedEvent(
+        uid=f"{appointment.uuid}@termin", start=appointment.start, end=appointment.end,
+        summary=summary, stamp=appointment.updated_at,
+        tentative=appointment.status in PENDING_STATUSES, description="\n".join(lines),
+        location=appointment.location, url=appointment.meeting_link,
+    )
