@@ -473,25 +473,3 @@ class RoomAdmin(admin.ModelAdmin):
         from .services.rooms import room_url
 
         return room_url(room) if room.pk else "-"
-
-
-# --- Rooms ---------------------------------------------------------------------------
-
-
-@admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
-    """A workspace's named rooms; a booking's own room appears once someone joined it."""
-
-    list_display = ("display_name", "name", "company", "appointment", "join_url", "created_at")
-    list_filter = ("company",)
-    search_fields = ("name", "display_name")
-    prepopulated_fields = {"name": ("display_name",)}
-    readonly_fields = ("uuid", "appointment", "join_url", "created_at", "updated_at")
-    fields = ("company", "display_name", "name", "join_url", "appointment", "uuid",
-              "created_at", "updated_at")
-
-    @admin.display(description="Join page")
-    def join_url(self, room: Room) -> str:
-        from .services.rooms import room_url
-
-        return room_url(room) if room.pk else "-"

@@ -14,7 +14,6 @@ from .bookings import BookingView
 from .calendars import CalendarConnectionViewSet
 from .meeting_types import MeetingTypeViewSet, QueueViewSet
 from .rooms import RoomViewSet
-from .rooms import RoomViewSet
 from .usage import UsageView
 from .users import UserViewSet
 
@@ -24,7 +23,6 @@ router.register("meeting-type", MeetingTypeViewSet, basename="meeting-type")
 router.register("queue", QueueViewSet, basename="queue")
 router.register("availability", AvailabilityViewSet, basename="availability")
 router.register("appointment", AppointmentViewSet, basename="appointment")
-router.register("rooms", RoomViewSet, basename="room")
 router.register("rooms", RoomViewSet, basename="room")
 router.register("calendar-connections", CalendarConnectionViewSet, basename="calendar-connection")
 
