@@ -171,7 +171,9 @@ def confirmation_send(batch: "Batch") -> None:
             msg.kind, msg.ics = EmailKind.CONFIRMATION, True
             msg.subject = _("Confirmed: %(title)s on %(when)s") % msg.names
             msg.intro = [_("Your booking is confirmed. The invitation for your calendar is "
-                           "attached.")]
+                           "attached.") if attendee.is_primary else
+                         _("%(attendee)s invited you to this appointment. The invitation for "
+                           "your calendar is attached.") % msg.names]
             msg.actions = batch.manage_actions(attendee)
 
 
