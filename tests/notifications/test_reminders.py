@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import mail
 from django.db import IntegrityError
 
-from scheduling.models import EmailKind, SentEmail
+from scheduling.models import Attendee, EmailKind, SentEmail
 from scheduling.notifications import reminder_send, reminders_send_due
 from scheduling.services.appointments import appointment_cancel, appointment_reschedule
 from tests.notifications.conftest import book, only
@@ -139,7 +139,7 @@ def test_a_sweep_racing_another_sends_nothing_when_the_row_exists(meeting_type, 
     appointment = book(meeting_type, start)
     SentEmail.objects.create(appointment=appointment, recipient=JANE, kind=EmailKind.REMINDER,
                              subject="Reminder", language="en", start=start, lead_minutes=60)
-    attendee = appointment.attendees.get()
+    attendee = Attendee.objects.get(appointment=appointment)
     assert reminder_send(attendee=attendee, lead=HOUR, now=start - 30 * MINUTE) is None
     assert mail.outbox == []
     assert SentEmail.objects.filter(kind=EmailKind.REMINDER).count() == 1
