@@ -20,6 +20,7 @@ run: install
 
 test: install
 	./bin/services-up
+	./bin/ensure-chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

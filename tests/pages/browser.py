@@ -1,0 +1,44 @@
+"""Debian's chromium driven by Playwright, against a real gunicorn on the test
+database. No browser is ever downloaded: ``bin/ensure-chromium`` installs the
+distribution's package and Playwright launches it by path."""
+
+import subprocess
+import sys
+from contextlib import contextmanager
+
+from tests.support.processes import ROOT, child_env, free_port, stop, wait_for_http
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+@contextmanager
+def page_server():
+    """A gunicorn serving the pages (static files by whitenoise) whose ``SITE_URL``
+    is its own address, so the links it makes point back at it."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "4", "--log-level", "warning"],
+        cwd=ROOT, env=child_env(SITE_URL=base, DEBUG="0"),
+    )
+    try:
+        wait_for_http(f"{base}/static/scheduling/pages.css", proc=proc)
+        yield base
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
