@@ -3,7 +3,9 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from .errors import DomainError
 from .models import (
@@ -22,6 +24,7 @@ from .models import (
     QueueMember,
     Room,
     ScheduleOverride,
+    SentEmail,
     User,
 )
 from .services import appointments as appointment_services
@@ -473,3 +476,34 @@ class RoomAdmin(admin.ModelAdmin):
         from .services.rooms import room_url
 
         return room_url(room) if room.pk else "-"
+
+
+# --- Notifications: what was sent to whom and when ---------------------------------------
+
+
+@admin.register(SentEmail)
+class SentEmailAdmin(admin.ModelAdmin):
+    """The log of emails sent about appointments (scheduling/notifications.py); read only."""
+
+    list_display = ("sent_at", "recipient", "kind", "subject", "language", "appointment_link")
+    list_filter = ("kind", "language", "appointment__company")
+    search_fields = ("recipient", "subject", "appointment__uuid")
+    date_hierarchy = "sent_at"
+    list_select_related = ("appointment",)
+    fields = ("sent_at", "recipient", "kind", "subject", "language", "appointment", "start",
+              "lead_minutes")
+    readonly_fields = fields
+
+    @admin.display(description="Appointment", ordering="appointment__start")
+    def appointment_link(self, sent):
+        url = reverse("admin:scheduling_appointment_change", args=[sent.appointment_id])
+        return format_html('<a href="{}">{}</a>', url, sent.appointment)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
