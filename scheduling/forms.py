@@ -82,7 +82,9 @@ class BookingForm(PageForm):
         name = mapping.get(service_field or "")
         if (service_field or "").startswith("attendee.notes."):
             name = NOTE_PREFIX + service_field.rsplit(".", 1)[-1]
-        return name if name in self.fields else None
+        if name not in self.fields or self.fields[name].widget.is_hidden:
+            return None  # shown above the form
+        return name
 
 
 def _question(spec: dict) -> forms.Field:

@@ -137,6 +137,11 @@ def _hosts_label(meeting_type: MeetingType) -> list[User]:
     return selectors.meeting_type_hosts(meeting_type)
 
 
+def _channels_label(meeting_type: MeetingType) -> str:
+    labels = dict(Channel.choices)
+    return ", ".join(str(labels.get(c, c)) for c in meeting_type.channels or [Channel.CONNECT])
+
+
 # --- the month calendar --------------------------------------------------------------
 
 
@@ -265,6 +270,7 @@ def meeting_type_page(request, user_slug: str, type_slug: str):
     return _page(request, "scheduling/meeting_type.html", {
         "host": user, "meeting_type": meeting_type, "duration": duration, "calendar": cal,
         "hosts": _hosts_label(meeting_type), "base_url": base,
+        "channel_label": _channels_label(meeting_type),
         "durations": [(d, base + _query(tz=zone, duration=d)) for d in meeting_type.durations],
         "zones": zone_choices(zone), "detect_zone": "tz" not in request.GET,
     }, zone=zone)
@@ -283,6 +289,7 @@ def book_page(request, user_slug: str, type_slug: str):
     context = {"host": user, "meeting_type": meeting_type, "duration": duration,
                "start": start, "end": start + dt.timedelta(minutes=duration),
                "hosts": _hosts_label(meeting_type),
+               "channel_label": _channels_label(meeting_type),
                "back_url": back + _query(tz=zone, duration=duration,
                                          month=f"{start.astimezone(get_zone(zone)):%Y-%m}",
                                          date=f"{start.astimezone(get_zone(zone)):%Y-%m-%d}")}
