@@ -176,6 +176,7 @@ class ContactViewSet(ApiViewSet):
         return Response(contact_payload(self.get_object()))
 
     @extend_schema(responses={200: ContactOutput},
+                   parameters=[OpenApiParameter("attendee_id", str, OpenApiParameter.PATH)],
                    summary="The contact of a booking's attendee (the attendeeId of webhooks)")
     @action(detail=False, methods=["get"], url_path=r"attendee/(?P<attendee_id>[^/.]+)")
     def attendee(self, request, attendee_id=None):

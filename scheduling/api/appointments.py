@@ -19,19 +19,19 @@ from .slots import DateOrDateTimeField
 
 SECRET_HEADER = "x-appointment-secret"
 
-def _attendee_output(**kwargs):
-    return inline_serializer("AppointmentAttendee", {
-    "attendeeId": serializers.UUIDField(),
-    "email": serializers.EmailField(allow_null=True),
-    "firstname": serializers.CharField(),
-    "lastname": serializers.CharField(),
-    "fullname": serializers.CharField(),
-    "phone": serializers.CharField(allow_null=True),
-    "language": serializers.CharField(allow_null=True),
-    "timezone": serializers.CharField(allow_null=True),
-    "receiveReminders": serializers.BooleanField(),
-    "notes": serializers.DictField(),
-    }, **kwargs)
+class AppointmentAttendee(serializers.Serializer):
+    """An attendee as appointments and booking events show them."""
+
+    attendeeId = serializers.UUIDField()
+    email = serializers.EmailField(allow_null=True)
+    firstname = serializers.CharField()
+    lastname = serializers.CharField()
+    fullname = serializers.CharField()
+    phone = serializers.CharField(allow_null=True)
+    language = serializers.CharField(allow_null=True)
+    timezone = serializers.CharField(allow_null=True)
+    receiveReminders = serializers.BooleanField()
+    notes = serializers.DictField()
 
 def _appointment_fields(*, internal: bool) -> dict:
     fields = {
@@ -49,8 +49,8 @@ def _appointment_fields(*, internal: bool) -> dict:
     "icsTitle": serializers.CharField(),
     "icsDescription": serializers.CharField(),
     "hostIds": serializers.ListField(child=serializers.UUIDField()),
-    "attendee": _attendee_output(),
-    "attendees": _attendee_output(many=True),
+    "attendee": AppointmentAttendee(),
+    "attendees": AppointmentAttendee(many=True),
     "bringalongEmails": serializers.ListField(child=serializers.EmailField()),
     "expiresAt": serializers.DateTimeField(allow_null=True),
     "confirmedAt": serializers.DateTimeField(allow_null=True),
