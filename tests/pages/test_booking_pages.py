@@ -206,3 +206,9 @@ def test_forms_are_protected_against_cross_site_posts(meeting_type):
     url = _book_url(strict, meeting_type, day)
     assert strict.post(url, _form_data(url)).status_code == 403
     assert not Appointment.objects.exists()
+
+
+def test_unknown_api_paths_stay_json_404s_and_never_reach_a_page(client, db):
+    response = client.post("/v4/no-such/thing/book", {"x": 1})
+    assert response.status_code == 404
+    assert response.json()["statusCode"] == 404
