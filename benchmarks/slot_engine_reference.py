@@ -116,9 +116,9 @@ def is_allowed(host: HostInput, rules: Rules, tz: ZoneInfo, start: datetime, now
     """Notice, horizon, busy (with buffers) and daily limit, each checked directly."""
     if start < now + rules.minimum_notice:
         return False
-    if rules.max_days_in_advance is not None:
-        if start >= now + timedelta(days=rules.max_days_in_advance):
-            return False
+    horizon = rules.max_days_in_advance
+    if horizon is not None and start >= now + timedelta(days=horizon):
+        return False
     blocked_from = start - rules.buffer_before
     blocked_until = start + rules.duration + rules.buffer_after
     for busy_start, busy_end in host.busy:

@@ -55,6 +55,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 SINGLE = "single"
@@ -371,7 +372,7 @@ def _merged_busy(
         busy = tuple(b for b in busy if (_as_utc(b[0]), _as_utc(b[1])) not in ignored)
     starts: list[datetime] = []
     ends: list[datetime] = []
-    for b0, b1 in sorted(busy):
+    for b0, b1 in sorted(busy, key=itemgetter(0)):  # by start is enough, and twice as fast
         if b1 <= b0:
             continue  # empty: occupies nothing
         if ends and b0 <= ends[-1]:
@@ -403,6 +404,4 @@ def _combine(
     for host, starts in zip(hosts, free, strict=True):
         for start in starts:
             free_hosts.setdefault(start, []).append(host.host_id)
-    return [
-        Slot(start, start + duration, tuple(free_hosts[start])) for start in sorted(free_hosts)
-    ]
+    return [Slot(start, start + duration, tuple(free_hosts[start])) for start in sorted(free_hosts)]
