@@ -16,6 +16,7 @@ address the server fetches on a user's behalf.
 """
 
 import datetime as dt
+import logging
 import secrets
 import threading
 import time
@@ -57,6 +58,8 @@ ERROR_CHARS = 500
 # How far back the appointments feed reaches.
 FEED_HISTORY = dt.timedelta(days=90)
 _FEED_SALT = "termin.calendar-feed"
+
+logger = logging.getLogger(__name__)
 
 
 class FeedError(Exception):
@@ -151,6 +154,10 @@ def connection_sync(*, connection_id: int, now: dt.datetime | None = None
             fetched.body, start=start, end=end, zone=busy_zone(connection))
     except (FeedError, calendar_feeds.InvalidCalendar) as exc:
         return _record(connection, now, last_error=str(exc)[:ERROR_CHARS], last_error_at=now)
+    except Exception as exc:  # noqa: BLE001 - a feed must never crash its sync
+        logger.exception("Calendar connection %s could not be read", connection.pk)
+        return _record(connection, now, last_error=f"The calendar could not be read: "
+                       f"{type(exc).__name__}", last_error_at=now)
     return _store(connection, intervals, fetched, now)
 
 

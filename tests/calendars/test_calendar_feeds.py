@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from scheduling import calendar_feeds
 from scheduling.calendar_feeds import InvalidCalendar, busy_intervals
 from tests.calendars.conftest import calendar
 
@@ -83,3 +84,20 @@ DTEND;TZID=W. Europe Standard Time:20240304T110000""", vtimezone="")
 def test_garbage_is_an_invalid_calendar(data):
     with pytest.raises(InvalidCalendar):
         busy(data)
+
+
+def test_a_rule_that_cannot_be_read_makes_the_calendar_invalid():
+    text = calendar(
+        "UID:bad@tests\nDTSTART:20240304T100000Z\nDTEND:20240304T110000Z\n"
+        "RRULE:FREQ=WEEKLY;UNTIL=notadate",
+        "UID:good@tests\nDTSTART:20240305T100000Z\nDTEND:20240305T110000Z",
+    )
+    with pytest.raises(InvalidCalendar):
+        busy(text)
+
+
+def test_a_series_of_absurd_length_is_cut_off(monkeypatch):
+    monkeypatch.setattr(calendar_feeds, "MAX_OCCURRENCES", 50)
+    text = calendar("UID:m@tests\nDTSTART:20240304T100000Z\nDURATION:PT30S\n"
+                    "RRULE:FREQ=MINUTELY")
+    assert len(busy(text)) == 50
