@@ -314,3 +314,17 @@ def test_declining_through_the_service_is_a_declined_email_not_a_cancellation(
     mail.outbox.clear()
     run_on_commit(appointment_decline, appointment=appointment)
     assert [m.subject.split(":")[0] for m in sent_to(mail.outbox, JANE)] == ["Declined"]
+
+
+def test_rescheduling_through_the_manage_link_sends_the_new_time(
+        run_on_commit, meeting_type, start, client, django_capture_on_commit_callbacks):
+    run_on_commit(book, meeting_type, start, timezone="UTC")
+    path = link_in(only(mail.outbox, JANE).body, "manage")
+    mail.outbox.clear()
+    later = start + dt.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{path}/reschedule", {"start": later.isoformat()})
+    assert response.status_code == 302
+    message = only(mail.outbox, JANE)
+    assert message.subject.startswith("Rescheduled: Intro call, now on Tuesday, ")
+    assert event_of(message).decoded("dtstart") == later
