@@ -367,6 +367,7 @@ class Message:
     actions: list = field(default_factory=list)
     ics: bool = False
     lead_minutes: int = 0
+    reply_to: list = field(default_factory=list)
 
     def format_when(self, start: dt.datetime, end: dt.datetime | None = None) -> str:
         """``Monday, January 15, 2024, 09:00–09:30 (Europe/Berlin)`` in the active language."""
@@ -408,12 +409,17 @@ class Batch:
         zone = (canonical_timezone(attendee.timezone or primary.timezone or "")
                 or self._host_zone())
         name = attendee.full_name if attendee.is_primary else ""
-        return _Writing(self, attendee.email, language_of(attendee.language or primary.language),
-                        zone, name, lead)
+        writing = _Writing(self, attendee.email,
+                           language_of(attendee.language or primary.language), zone, name, lead)
+        # An attendee's reply reaches the hosts, not a no-reply mailbox.
+        writing.reply_to = [host.email for host in self.hosts()]
+        return writing
 
     def speaking_to_host(self, host: User):
-        return _Writing(self, host.email, settings.LANGUAGE_CODE,
-                        canonical_timezone(host.timezone) or "UTC", host.given_name, None)
+        writing = _Writing(self, host.email, settings.LANGUAGE_CODE,
+                           canonical_timezone(host.timezone) or "UTC", host.given_name, None)
+        writing.reply_to = [self.primary.email] if self.primary and self.primary.email else []
+        return writing
 
     def _host_zone(self) -> str:
         hosts = self.hosts()
@@ -435,6 +441,7 @@ class _Writing:
         self.batch, self.recipient, self.language = batch, recipient, language
         self.zone, self.name, self.lead = zone, name, lead
         self._override = translation.override(language)
+        self.reply_to: list[str] = []
 
     def __enter__(self) -> Message:
         self._override.__enter__()
@@ -458,6 +465,7 @@ class _Writing:
         if appointment.meeting_link:
             msg.details.append((_("Join"), appointment.meeting_link))
         msg.lead_minutes = _minutes(self.lead) if self.lead else 0
+        msg.reply_to = self.reply_to
         self.msg = msg
         return msg
 
@@ -478,7 +486,7 @@ class _Writing:
                    "closing": _("Kind regards"), "language": msg.language}
         email = EmailMultiAlternatives(
             subject=msg.subject, body=render_to_string("emails/appointment.txt", context),
-            to=[msg.recipient])
+            to=[msg.recipient], reply_to=msg.reply_to)
         email.attach_alternative(render_to_string("emails/appointment.html", context),
                                  "text/html")
         if msg.ics:

@@ -47,6 +47,7 @@ def test_a_confirmed_booking_sends_the_attendee_a_confirmation_with_the_ics(
     appointment = run_on_commit(book, meeting_type, start, timezone="Europe/Berlin")
     message = only(mail.outbox, JANE)
     assert message.to == [JANE]
+    assert message.reply_to == [HOST]
     assert message.subject.startswith("Confirmed: Intro call on Monday, ")
     assert "11:00–11:30 (Europe/Berlin)" in message.subject or \
         "12:00–12:30 (Europe/Berlin)" in message.subject
@@ -77,6 +78,7 @@ def test_the_host_gets_a_notice_of_the_booking_with_the_ics(run_on_commit, meeti
     assert message.subject.startswith("New booking: Intro call with Jane Smith on Monday, ")
     assert "(Europe/Berlin)" in message.subject  # the host's time zone
     assert "Jane Smith booked an appointment with you." in message.body
+    assert message.reply_to == [JANE]
     assert event_of(message).decoded("dtstart") == start
     assert "/manage/" not in message.body
 
