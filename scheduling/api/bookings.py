@@ -43,16 +43,17 @@ class BookingAttendeeInput(serializers.Serializer):
     bringalongEmails = serializers.ListField(child=serializers.EmailField(), required=False,
                                              max_length=bookings.MAX_BRINGALONG)
 
-    def to_service(self, data: dict) -> bookings.AttendeeInput:
-        first, last = data.get("firstname") or "", data.get("lastname") or ""
-        if not (first or last) and data.get("fullname"):
-            first, last = bookings.split_name(data["fullname"])
-        return bookings.AttendeeInput(
-            email=data.get("email") or "", first_name=first.strip(), last_name=last.strip(),
-            phone=data.get("phone") or "", receive_reminders=data.get("receiveReminders", True),
-            notes=data.get("notes") or {}, language=data.get("language") or "",
-            timezone=data.get("timezone") or "",
-        )
+
+def attendee_input(data: dict) -> bookings.AttendeeInput:
+    first, last = data.get("firstname") or "", data.get("lastname") or ""
+    if not (first or last) and data.get("fullname"):
+        first, last = bookings.split_name(data["fullname"])
+    return bookings.AttendeeInput(
+        email=data.get("email") or "", first_name=first.strip(), last_name=last.strip(),
+        phone=data.get("phone") or "", receive_reminders=data.get("receiveReminders", True),
+        notes=data.get("notes") or {}, language=data.get("language") or "",
+        timezone=data.get("timezone") or "",
+    )
 
 
 class BookingInput(serializers.Serializer):
@@ -114,7 +115,7 @@ class BookingView(ApiView):
         attendee_data = data["attendee"]
         result = bookings.booking_create(
             company=self.ctx.company, meeting_type=meeting_type, start=data["start"],
-            attendee=BookingAttendeeInput().to_service(attendee_data),
+            attendee=attendee_input(attendee_data),
             duration=data.get("duration"), host_ids=data.get("hostIds"),
             queue_id=data.get("queueId"), channel=data.get("channel"),
             location=data.get("location"), skip_notifications=data["skipNotifications"],

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from .. import notifications, selectors
@@ -245,14 +245,17 @@ def _configured(locations: list[dict], wanted: str, channel: str, keys) -> dict:
                       f"{choices}", field="location")
 
 
-def candidate_hosts(meeting_type: MeetingType, *, host_ids=None, queue_id=None) -> list[User]:
+def candidate_hosts(meeting_type: MeetingType, *, host_ids=None, queue_id=None,
+                    lock: bool = False) -> list[User]:
     """The users who may take the booking, in the meeting type's order.
 
     Without ``hostIds`` or ``queueId`` the meeting type's own queue or single host
     applies; a meeting type with neither is the documented 400. ``hostIds`` narrows
-    a one-on-one or round-robin meeting type; co-hosts always all attend.
+    a one-on-one or round-robin meeting type; co-hosts always all attend. With
+    ``lock``, every host of the meeting type is locked as it is read (see
+    ``lock_hosts``), in one query.
     """
-    hosts = selectors.meeting_type_hosts(meeting_type)
+    hosts = _locked_hosts(meeting_type) if lock else selectors.meeting_type_hosts(meeting_type)
     if queue_id is not None and (not meeting_type.queue_id
                                  or str(meeting_type.queue.uuid) != str(queue_id)):
         raise DomainError("queueId is not this meeting type's queue", field="queueId")
@@ -271,6 +274,17 @@ def candidate_hosts(meeting_type: MeetingType, *, host_ids=None, queue_id=None) 
         return hosts
     wanted = {by_uuid[str(h)] for h in host_ids}
     return [host for host in hosts if host.pk in wanted]
+
+
+def _locked_hosts(meeting_type: MeetingType) -> list[User]:
+    """The meeting type's hosts, locked in primary-key order, returned in its order."""
+    if meeting_type.queue_id:
+        users = User.objects.filter(queue_memberships__queue_id=meeting_type.queue_id)
+        users = users.annotate(position=F("queue_memberships__pk"))
+    else:
+        users = User.objects.filter(hosted_meeting_types=meeting_type).annotate(position=F("pk"))
+    locked = list(users.order_by("pk").select_for_update(no_key=True, of=("self",)))
+    return sorted(locked, key=lambda user: user.position)
 
 
 def lock_hosts(host_ids) -> None:
@@ -369,14 +383,14 @@ def booking_create(
     minutes = check_duration(meeting_type, duration)
     attendee = check_attendee(meeting_type, attendee, phone_only=phone_only)
     guests = check_bringalong(bringalong_emails)
-    candidates = candidate_hosts(meeting_type, host_ids=host_ids, queue_id=queue_id)
     room_token = secrets.token_urlsafe(24)
     placement = place(meeting_type, channel=channel, location=location,
                       attendee_phone=attendee.phone, notes=attendee.notes, room_token=room_token)
     secret, digest = new_secret()
     status = _initial_status(meeting_type)
     with transaction.atomic():
-        lock_hosts(host.pk for host in candidates)
+        candidates = candidate_hosts(meeting_type, host_ids=host_ids, queue_id=queue_id,
+                                     lock=True)
         free = free_hosts(meeting_type, host_ids=[host.pk for host in candidates], start=start,
                           duration=minutes, now=now)
         chosen = free if meeting_type.kind == QueueKind.CO_HOST else [least_busy(free, now)]
