@@ -9,12 +9,12 @@ gets a 304.
 import hashlib
 
 from django.http import Http404, HttpResponse, HttpResponseNotModified
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from .services import calendars
 
 
-@require_GET
+@require_safe
 def appointments_feed(request, token: str):
     feed = calendars.feed_from_token(token)
     if feed is None:

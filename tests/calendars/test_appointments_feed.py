@@ -128,3 +128,9 @@ def test_an_unchanged_feed_answers_304_to_its_etag(api, host, day, client):
     assert client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == 304
     booked(api, make_meeting_type(host, title="Other"), at(day, 12))
     assert client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_the_feed_answers_head_and_refuses_writes(host, client):
+    path = feed_path(client_for(host, act_as=host))
+    assert client.head(path).status_code == 200
+    assert client.post(path).status_code == 405
