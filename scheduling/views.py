@@ -248,10 +248,13 @@ def host_page(request, user_slug: str):
     if user_slug in RESERVED_SLUGS:  # /admin and friends without their slash
         return redirect(f"/{user_slug}/")
     user = get_object_or_404(User, slug=user_slug, is_active=True)
-    zone = _zone(request, user.timezone)
+    # Links pass on a zone only when one was asked for, so the next page can still
+    # detect the browser's.
+    asked = canonical_timezone(request.GET.get("tz") or "")
     return _page(request, "scheduling/host.html", {
         "host": user, "meeting_types": list(_host_meeting_types(user)),
-    }, zone=zone)
+        "tz_query": _query(tz=asked),
+    }, zone=asked or user.timezone)
 
 
 def meeting_type_page(request, user_slug: str, type_slug: str):

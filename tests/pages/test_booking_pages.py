@@ -26,7 +26,9 @@ def test_host_page_lists_the_meeting_types_of_the_host(client, meeting_type):
     response = client.get(f"/{meeting_type.owner.slug}")
     assert response.status_code == 200
     assert "Intro call" in response.content.decode()
-    assert f'href="/{meeting_type.owner.slug}/intro?tz=' in response.content.decode()
+    assert f'href="/{meeting_type.owner.slug}/intro"' in response.content.decode()
+    asked = client.get(f"/{meeting_type.owner.slug}", {"tz": "Asia/Tokyo"}).content.decode()
+    assert f'href="/{meeting_type.owner.slug}/intro?tz=Asia%2FTokyo"' in asked
 
 
 def test_an_unknown_host_is_a_404_page(client, db):

@@ -99,8 +99,10 @@ def test_switching_the_time_zone_changes_the_shown_times(server, browser, meetin
     day = next_weekday()
     context = _context(browser, timezone_id="America/New_York")
     page = context.new_page()
-    page.goto(f"{server}/{meeting_type.owner.slug}/intro?month={day:%Y-%m}&date={day}")
+    page.goto(f"{server}/{meeting_type.owner.slug}")
+    page.get_by_role("link", name=re.compile("Intro call")).click()
     page.wait_for_url(re.compile(r"tz=America%2FNew_York"))  # detected by the browser
+    page.goto(page.url + f"&month={day:%Y-%m}&date={day}")
     new_york = berlin(day, 9).astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")
     assert page.locator("a.slot").first.inner_text() == new_york
 
