@@ -11,6 +11,7 @@ from ..errors import Conflict, DomainError, Forbidden
 from ..models import (
     ApiKey,
     AvailabilitySchedule,
+    CalendarConnection,
     Company,
     MeetingType,
     Membership,
@@ -190,6 +191,7 @@ def user_remove(*, membership: Membership, actor: Membership) -> None:
 def _release_company_ties(*, user: User, company: Company) -> None:
     """What a user kept in a company they left (and only there) goes with them."""
     ApiKey.objects.filter(company=company, created_by=user).delete()
+    CalendarConnection.objects.filter(company=company, user=user).delete()
     AvailabilitySchedule.objects.filter(company=company, user=user).delete()
     QueueMember.objects.filter(queue__company=company, user=user).delete()
     for meeting_type in MeetingType.objects.filter(company=company, hosts=user):

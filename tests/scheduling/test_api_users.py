@@ -151,7 +151,13 @@ def test_users_of_another_company_are_not_found(api, other_company):
 
 
 def test_leaving_one_company_drops_what_the_user_had_there_only(api, owner, other_company):
-    from scheduling.models import ApiKey, AvailabilitySchedule, MeetingType, Membership
+    from scheduling.models import (
+        ApiKey,
+        AvailabilitySchedule,
+        CalendarConnection,
+        MeetingType,
+        Membership,
+    )
     from scheduling.services.api_keys import api_key_create
     from tests.scheduling.conftest import make_meeting_type, make_schedule
 
@@ -165,6 +171,10 @@ def test_leaving_one_company_drops_what_the_user_had_there_only(api, owner, othe
     there_type = make_meeting_type(other_owner, hosts=[elsewhere])
     api_key_create(company=owner.company, created_by=both.user)
     api_key_create(company=other_owner.company, created_by=both.user)
+    for membership in (both, elsewhere):
+        CalendarConnection.objects.create(
+            company=membership.company, user=both.user, url="https://cal.example/a.ics"
+        )
 
     assert api.delete(f"/v4/user/{both.user.uuid}").status_code == 200
 
@@ -175,3 +185,5 @@ def test_leaving_one_company_drops_what_the_user_had_there_only(api, owner, othe
     assert list(MeetingType.objects.get(pk=there_type.pk).hosts.all()) == [both.user]
     assert not ApiKey.objects.filter(company=owner.company, created_by=both.user).exists()
     assert ApiKey.objects.filter(company=other_owner.company, created_by=both.user).exists()
+    assert list(CalendarConnection.objects.filter(user=both.user).values_list(
+        "company", flat=True)) == [other_owner.company_id]
