@@ -2,8 +2,8 @@
 
 A real gunicorn with several worker processes serves the test database; many
 clients fire at once (released together by a barrier), each on its own
-connection. PostgreSQL only: the guarantee there is the exclusion constraint
-plus the host locks, and both are exercised.
+connection. Like the rest of the suite this runs on PostgreSQL, where the
+guarantee is the exclusion constraint plus the host locks; both are exercised.
 """
 
 import datetime as dt
@@ -28,10 +28,6 @@ from tests.scheduling.conftest import make_meeting_type, make_schedule, monday_a
 from tests.support.processes import ROOT, child_env, free_port, stop, wait_for_http
 
 SLOT_TAKEN = "The selected time slot is no longer available"
-
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql",
-                                reason="the exclusion constraint is PostgreSQL's")
-
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker):
