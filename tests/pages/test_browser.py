@@ -16,10 +16,6 @@ from scheduling.services.rooms import room_create
 from tests.pages.browser import chromium, page_server
 from tests.pages.conftest import berlin, book, next_weekday
 
-# Playwright's sync API keeps an event loop in this thread; the ORM calls the
-# tests make between browser steps are plain synchronous ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -31,8 +27,18 @@ def server(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="module")
 def browser():
-    with chromium() as browser:
-        yield browser
+    # Playwright's sync API keeps an event loop in this thread while the browser is
+    # open; the ORM calls the tests make between browser steps are synchronous ones.
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with chromium() as browser:
+            yield browser
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 def _context(browser, **options):
