@@ -448,8 +448,9 @@ def _usage_rows(request) -> list[dict]:
         appointments__created_at__gte=datetime.datetime.combine(
             first - datetime.timedelta(days=1), datetime.time(0), datetime.UTC),
     ).distinct().order_by("name")
-    if request.GET.get("company__id__exact"):
-        companies = Company.objects.filter(pk=request.GET["company__id__exact"])
+    chosen = request.GET.get("company__id__exact", "")
+    if chosen.isdigit():
+        companies = Company.objects.filter(pk=int(chosen))
     return [{"company": company,
              "months": appointment_services.usage_by_month(company=company, first=first,
                                                            last=today)}
