@@ -2,16 +2,16 @@
 
 import uuid
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from scheduling.errors import DomainError
 from scheduling.models import Company, Membership, User
+from scheduling.phones import normalize_phone
 
 from ..models import CrmCompany
 
-MAX_NAME, MAX_EMAIL, MAX_PHONE, MAX_NOTES = 150, 254, 32, 10_000
+MAX_NAME, MAX_EMAIL, MAX_NOTES = 150, 254, 10_000
 MAX_TAG, MAX_TAGS = 50, 50
 EMAIL_OR_PHONE_REQUIRED = "Either email or phoneNumber must be provided"
 
@@ -69,28 +69,10 @@ def check_email(value) -> str:
 
 
 def check_phone(value) -> str:
-    """E.164 where ``phonenumbers`` can parse the number; otherwise as given.
-
-    The meetergo examples send ``+1234567890``, which is no real number and must
-    still be accepted. A value without digits, or too long to be a phone number,
-    is refused.
-    """
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, str):
+    """The contact's phone number, normalised as every phone number is."""
+    if value is not None and not isinstance(value, str):
         raise DomainError("Must be a string", field="phone_number")
-    phone = value.strip()
-    if len(phone) > MAX_PHONE:
-        raise DomainError(f"Must be at most {MAX_PHONE} characters", field="phone_number")
-    if not any(ch.isdigit() for ch in phone):
-        raise DomainError("A phone number must contain digits", field="phone_number")
-    try:
-        parsed = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        return phone
-    if not phonenumbers.is_possible_number(parsed):
-        return phone
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return normalize_phone(value, field="phone_number")
 
 
 def check_tags(value) -> list[str]:

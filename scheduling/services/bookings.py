@@ -21,7 +21,6 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -42,6 +41,7 @@ from ..models import (
     MeetingType,
     User,
 )
+from ..phones import normalize_phone
 
 SLOT_TAKEN = "The selected time slot is no longer available"
 HOST_REQUIRED = "hostIds or queueId is required"
@@ -49,7 +49,6 @@ DURATION_NOT_ALLOWED = selectors.DURATION_NOT_ALLOWED
 # A provisional booking holds its slot this long unless confirmed or declined first.
 PROVISIONAL_HOLD = dt.timedelta(hours=24)
 MAX_BRINGALONG = 5
-MAX_PHONE = 32
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 # PostgreSQL's SQLSTATE for an exclusion constraint violation.
 EXCLUSION_VIOLATION = "23P01"
@@ -122,23 +121,7 @@ def check_duration(meeting_type: MeetingType, duration: int | None) -> int:
 
 
 def check_phone(value: str | None, *, field_name: str = "attendee.phone") -> str:
-    """E.164 where ``phonenumbers`` can parse it, else as given (the examples send
-    ``+1234567890``, no real number, and must still book). No digits, or more than
-    32 characters, is refused."""
-    phone = (value or "").strip()
-    if not phone:
-        return ""
-    if len(phone) > MAX_PHONE:
-        raise DomainError(f"A phone number has at most {MAX_PHONE} characters", field=field_name)
-    if not any(ch.isdigit() for ch in phone):
-        raise DomainError("A phone number must contain digits", field=field_name)
-    try:
-        parsed = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        return phone
-    if not phonenumbers.is_possible_number(parsed):
-        return phone
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return normalize_phone(value, field=field_name)
 
 
 def check_attendee(meeting_type: MeetingType, attendee: AttendeeInput, *,
