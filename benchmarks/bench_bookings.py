@@ -112,9 +112,9 @@ def start_server(workers: int, threads: int) -> tuple[subprocess.Popen, str]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            requests.get(f"{base}/v4/user/me", timeout=5)
+            requests.get(f"{base}/v4/user/me", timeout=30)
             return proc, base
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     proc.terminate()
     sys.exit("gunicorn did not answer")
