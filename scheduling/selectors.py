@@ -180,6 +180,7 @@ def slot_query(
     duration: int | None = None,
     host_id=None,
     now: dt.datetime | None = None,
+    hosts: list[User] | None = None,
 ) -> SlotQuery:
     """Load what the engine needs for ``meeting_type``'s slots starting in the range.
 
@@ -187,11 +188,14 @@ def slot_query(
     inclusive). Without ``timezone`` the range is read, and slots shown, in the
     first host's schedule zone. ``host_id`` (a user uuid) narrows a one-on-one or
     round-robin meeting type to one host. Raises DomainError with the field at fault.
-    A fixed number of queries, whatever the number of hosts.
+    A fixed number of queries, whatever the number of hosts. ``hosts``: the meeting
+    type's hosts already loaded as ``meeting_type_hosts(..., with_default_schedule=True)``
+    gives them (a booking reads them while locking them).
     """
     now = now or djtz.now()
     minutes = _check_duration(meeting_type, duration)
-    hosts = meeting_type_hosts(meeting_type, with_default_schedule=True)
+    if hosts is None:
+        hosts = meeting_type_hosts(meeting_type, with_default_schedule=True)
     hosts = _narrow(meeting_type, hosts, host_id)
     schedules = _schedules(meeting_type, hosts)
     zone = timezone or _display_zone(hosts, schedules)

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, FilteredRelation, Q
 from django.utils import timezone
 
 from .. import notifications, selectors
@@ -229,16 +229,16 @@ def _configured(locations: list[dict], wanted: str, channel: str, keys) -> dict:
 
 
 def candidate_hosts(meeting_type: MeetingType, *, host_ids=None, queue_id=None,
-                    lock: bool = False) -> list[User]:
+                    hosts: list[User] | None = None) -> list[User]:
     """The users who may take the booking, in the meeting type's order.
 
     Without ``hostIds`` or ``queueId`` the meeting type's own queue or single host
     applies; a meeting type with neither is the documented 400. ``hostIds`` narrows
-    a one-on-one or round-robin meeting type; co-hosts always all attend. With
-    ``lock``, every host of the meeting type is locked as it is read (see
-    ``lock_hosts``), in one query.
+    a one-on-one or round-robin meeting type; co-hosts always all attend. ``hosts``:
+    the meeting type's hosts when already loaded (a booking reads them under lock).
     """
-    hosts = _locked_hosts(meeting_type) if lock else selectors.meeting_type_hosts(meeting_type)
+    if hosts is None:
+        hosts = selectors.meeting_type_hosts(meeting_type)
     if queue_id is not None and (not meeting_type.queue_id
                                  or str(meeting_type.queue.uuid) != str(queue_id)):
         raise DomainError("queueId is not this meeting type's queue", field="queueId")
@@ -266,6 +266,11 @@ def _locked_hosts(meeting_type: MeetingType) -> list[User]:
         users = users.annotate(position=F("queue_memberships__pk"))
     else:
         users = User.objects.filter(hosted_meeting_types=meeting_type).annotate(position=F("pk"))
+    # With each host's default schedule joined, as the slot selector reads them.
+    users = users.annotate(default_schedule=FilteredRelation(
+        "schedules", condition=Q(schedules__is_default=True,
+                                 schedules__company_id=meeting_type.company_id),
+    )).select_related("default_schedule")
     locked = list(users.order_by("pk").select_for_update(no_key=True, of=("self",)))
     return sorted(locked, key=lambda user: user.position)
 
@@ -279,12 +284,13 @@ def lock_hosts(host_ids) -> None:
 
 
 def free_hosts(meeting_type: MeetingType, *, host_ids, start: dt.datetime, duration: int,
-               now: dt.datetime) -> list[int]:
+               now: dt.datetime, hosts: list[User] | None = None) -> list[int]:
     """Which of ``host_ids`` may take ``start`` under every slot rule, as the slots
     endpoint computes it (on committed data: call while holding the hosts' locks).
     Co-hosts are free only all together. Raises the documented 400 when none is."""
     query = selectors.slot_query(meeting_type=meeting_type, start=start,
-                                 end=start + dt.timedelta(seconds=1), duration=duration, now=now)
+                                 end=start + dt.timedelta(seconds=1), duration=duration, now=now,
+                                 hosts=hosts)
     found = [slot for slot in selectors.engine.compute_slots(**query.engine_kwargs())
              if slot.start == start] if query.hosts else []
     wanted = set(host_ids)
@@ -372,10 +378,11 @@ def booking_create(
     secret, digest = new_secret()
     status = _initial_status(meeting_type)
     with transaction.atomic():
+        every_host = _locked_hosts(meeting_type)
         candidates = candidate_hosts(meeting_type, host_ids=host_ids, queue_id=queue_id,
-                                     lock=True)
+                                     hosts=every_host)
         free = free_hosts(meeting_type, host_ids=[host.pk for host in candidates], start=start,
-                          duration=minutes, now=now)
+                          duration=minutes, now=now, hosts=every_host)
         chosen = free if meeting_type.kind == QueueKind.CO_HOST else [least_busy(free, now)]
         hosts = [host for host in candidates if host.pk in chosen]
         appointment = Appointment.objects.create(
