@@ -28,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.common import create_database as _create_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["API_RATE_LIMIT"] = "0"  # measure search, not the limiter
 
@@ -70,21 +72,6 @@ def setup_django(database_url: str) -> None:
     # transaction), so Django must not close it between requests.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-
-
-def _create_database(database_url: str) -> None:
-    import dj_database_url
-    import psycopg
-
-    db = dj_database_url.parse(database_url)
-    if "postgresql" not in db["ENGINE"]:
-        sys.exit("This benchmark needs DATABASE_URL to name a PostgreSQL database.")
-    params = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432,
-              "user": db["USER"] or "postgres", "password": db["PASSWORD"] or None}
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]])
-        if exists.fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 def company_and_token():

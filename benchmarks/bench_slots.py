@@ -33,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.common import create_database as _create_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/termin_bench_slots")
 os.environ["API_RATE_LIMIT"] = "0"  # measure slots, not the limiter
@@ -52,21 +54,6 @@ def setup_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-
-
-def _create_database(database_url: str) -> None:
-    import dj_database_url
-    import psycopg
-
-    db = dj_database_url.parse(database_url)
-    if "postgresql" not in db["ENGINE"]:
-        sys.exit("This benchmark needs DATABASE_URL to name a PostgreSQL database.")
-    params = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432,
-              "user": db["USER"] or "postgres", "password": db["PASSWORD"] or None}
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]])
-        if exists.fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 # --- data --------------------------------------------------------------------------

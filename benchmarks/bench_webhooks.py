@@ -42,6 +42,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 
+from benchmarks.common import create_database  # noqa: E402
 from config.celery import app  # noqa: E402
 from tests.webhooks.receiver import running_receiver  # noqa: E402
 from webhooks import services  # noqa: E402
@@ -158,6 +159,7 @@ def main() -> None:
     parser.add_argument("--emitters", type=int, default=4, help="threads offering events")
     args = parser.parse_args()
 
+    create_database(os.environ["DATABASE_URL"])
     call_command("migrate", verbosity=0)
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.flushdb()
