@@ -75,7 +75,8 @@ def emit(company, event: str, data: dict) -> OutboxEvent:
     subscribed to ``event`` gets a delivery, sent after commit.
     """
     payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction: a failure here fails the caller.
+    with transaction.atomic(savepoint=False):
         outbox = OutboxEvent.objects.create(company=company, event=event, data=payload)
         endpoints = WebhookEndpoint.objects.filter(company=company, active=True).only("events")
         # Filtered in Python: JSON containment is not portable to SQLite, and a

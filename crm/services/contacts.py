@@ -1,6 +1,6 @@
 """Contacts: create, update, delete, and the upsert bookings and rooms use."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from scheduling.errors import Conflict, DomainError
@@ -8,7 +8,7 @@ from scheduling.models import Company
 from webhooks import events
 from webhooks.services import emit
 
-from ..models import Contact, CrmCompany
+from ..models import Contact, ContactTag, CrmCompany, contact_search_text
 from ..payloads import contact_deleted_payload, contact_payload
 from ..selectors import contact_find_by_email, contact_find_by_phone
 from .audit import Actor, audit_record
@@ -140,20 +140,58 @@ def contact_upsert_from_attendee(
     by phone among contacts known by phone only. An existing contact keeps what
     it has: blank names, email and phone are filled in, ``additional_data`` is
     merged (newer answers win). Meant to run inside the booking's transaction;
-    a concurrent upsert of the same email ends on the same row.
+    a concurrent upsert of the same email ends on the same row (the insert gives
+    way to the unique index instead of failing, so no savepoint is needed).
     """
     data = {"email": email, "phone_number": phone, "first_name": first_name,
             "last_name": last_name, "additional_data": additional_data}
     clean = contact_fields_clean(company=company, data=data, partial=False)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         contact = _match(company, clean)
         if contact is None:
-            try:
-                with transaction.atomic():
-                    return _contact_insert(company=company, clean=clean)
-            except Conflict:
-                contact = _match(company, clean)  # created meanwhile by a concurrent upsert
+            contact = _contact_insert_unless_taken(company=company, clean=clean)
+            if contact is not None:
+                emit(company, events.CONTACT_CREATED, contact_payload(contact))
+                return contact
+            contact = _match(company, clean)  # created meanwhile by a concurrent upsert
         return _enrich(contact, clean)
+
+
+def _contact_insert_unless_taken(*, company: Company, clean: dict) -> Contact | None:
+    """Insert a contact (no tags) in one statement, its CRM company found by the
+    email's domain in the same statement; None when a concurrent transaction took
+    the email first (``ON CONFLICT DO NOTHING``: the caller's transaction goes on)."""
+    contact = Contact(company=company, **clean)
+    contact.search_text = contact_search_text(
+        contact.first_name, contact.last_name, contact.email, contact.phone_number)
+    domain = email_domain(contact.email)
+    look_up = contact.crm_company_id is None and domain and domain not in FREE_MAIL_DOMAINS
+    columns, values, params = [], [], []
+    for model_field in Contact._meta.concrete_fields:
+        if model_field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(model_field.column))
+        if look_up and model_field.attname == "crm_company_id":
+            values.append("(SELECT id FROM crm_crmcompany WHERE company_id = %s AND domain = %s"
+                          " LIMIT 1)")
+            params += [company.pk, domain]
+        else:
+            values.append("%s")
+            params.append(model_field.get_db_prep_save(
+                model_field.pre_save(contact, add=True), connection))
+    # Column names come from the model; every value is a parameter.
+    sql = (f"INSERT INTO crm_contact ({', '.join(columns)}) VALUES ({', '.join(values)}) "  # noqa: S608
+           "ON CONFLICT DO NOTHING RETURNING id, crm_company_id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    contact.pk, contact.crm_company_id = row
+    contact._state.adding, contact._state.db = False, connection.alias
+    # A new contact has no tags: rendering it needs no query for them.
+    contact._prefetched_objects_cache = {"tags": ContactTag.objects.none()}
+    return contact
 
 
 def _match(company: Company, clean: dict) -> Contact | None:

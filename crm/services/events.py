@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -40,7 +40,7 @@ def contact_event_record(
     if event_type not in EventType.values:
         raise DomainError(f"Unknown event type: {event_type}", field="event_type")
     occurred_at = occurred_at or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         event = ContactEvent.objects.create(
             company_id=contact.company_id, contact=contact, event_type=event_type,
             meeting_type_id=meeting_type_id, meeting_type_title=meeting_type_title,
@@ -48,13 +48,32 @@ def contact_event_record(
             room_display_name=room_display_name, attendee_id=attendee_id, metadata=metadata,
             occurred_at=occurred_at,
         )
-        when = Value(occurred_at, output_field=DateTimeField())
-        Contact.objects.filter(pk=contact.pk).update(
-            event_count=F("event_count") + 1,
-            last_seen_at=Greatest(Coalesce("last_seen_at", when), when),
-            no_show_count=F("no_show_count") + int(event_type == EventType.NO_SHOW),
-        )
-        contact.refresh_from_db(fields=["event_count", "last_seen_at", "no_show_count"])
+        _count(contact, event_type, occurred_at)
         if event_type in TAGGING_EVENTS:
             apply_automatic_tags.delay_on_commit(contact.pk)
     return event
+
+
+def _count(contact: Contact, event_type: str, occurred_at: dt.datetime) -> None:
+    """One atomic UPDATE of the contact's timeline figures, read back onto ``contact``
+    (on PostgreSQL by the UPDATE itself)."""
+    no_show = int(event_type == EventType.NO_SHOW)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE crm_contact SET event_count = event_count + 1, "
+                "last_seen_at = GREATEST(COALESCE(last_seen_at, %s), %s), "
+                "no_show_count = no_show_count + %s WHERE id = %s "
+                "RETURNING event_count, last_seen_at, no_show_count",
+                [occurred_at, occurred_at, no_show, contact.pk],
+            )
+            contact.event_count, contact.last_seen_at, contact.no_show_count = cursor.fetchone()
+        return
+    when = Value(occurred_at, output_field=DateTimeField())
+    Contact.objects.filter(pk=contact.pk).update(
+        event_count=F("event_count") + 1,
+        last_seen_at=Greatest(Coalesce("last_seen_at", when), when),
+        no_show_count=F("no_show_count") + no_show,
+    )
+    contact.refresh_from_db(fields=["event_count", "last_seen_at", "no_show_count"])
+
