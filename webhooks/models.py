@@ -85,6 +85,10 @@ class WebhookDelivery(models.Model):
     # A sender that dies leaves the lease to expire, and the sweep takes it over.
     locked_until = models.DateTimeField(null=True, blank=True)
     lock_token = models.UUIDField(null=True, blank=True, editable=False)
+    # True while a sender has it in hand (between taking it and recording the
+    # attempt); False while it waits in the queue, where a sender draining the same
+    # endpoint may take it over (its own task then finds the lease gone).
+    sending = models.BooleanField(default=False, editable=False)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     settled_at = models.DateTimeField(null=True, blank=True)

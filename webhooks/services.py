@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -60,6 +60,12 @@ DISABLE_AFTER = dt.timedelta(days=5)
 EXCERPT_CHARS = 1000
 MAX_READ_BYTES = 64 * 1024
 SWEEP_BATCH = 500
+# A sender takes, beside the deliveries its task names, up to this many more that
+# wait in the queue for the same endpoint (their own tasks then find nothing to do).
+DRAIN_BATCH = 20
+# A batch sends no more once this much of its lease is gone, so no attempt can
+# outlast the lease; what it did not send goes back to the queue.
+SEND_BUDGET = (LEASE - dt.timedelta(seconds=TIMEOUT_SECONDS + 15)).total_seconds()
 TEST_EVENT = "webhook_test"
 
 
@@ -270,20 +276,79 @@ def delivery_attempt(*, delivery_id: int, token: str) -> WebhookDelivery | None:
     """Send one delivery if ``token`` still holds its lease; record the outcome.
 
     Idempotent per lease: a second task with the same token after the attempt was
-    recorded finds the lease gone and does nothing.
+    recorded finds the lease gone and does nothing. The sender also drains what
+    waits in the queue for the same endpoint (see ``deliveries_send``).
     """
+    sent = deliveries_send(ids=[delivery_id], token=token)
+    return next((delivery for delivery in sent if delivery.pk == delivery_id), None)
+
+
+def deliveries_send(*, ids: list[int], token: str) -> list[WebhookDelivery]:
+    """Send the deliveries ``token`` holds among ``ids``, and up to ``DRAIN_BATCH`` more
+    that wait in the queue for the same endpoints, one after another over one
+    kept-alive connection; record every attempt. Returns the deliveries taken.
+
+    A batch stops sending to an endpoint after its first failure and stops
+    altogether once ``SEND_BUDGET`` of its lease is gone; what it did not send
+    goes back to the queue, for the sweep.
+    """
+    deliveries = _deliveries_take(ids, token)
+    started, results, unsent, failed = time.monotonic(), [], [], set()
+    for delivery in deliveries:
+        if not delivery.endpoint.active:
+            _delivery_cancel(delivery, delivery.lock_token)
+        elif delivery.endpoint_id in failed or time.monotonic() - started > SEND_BUDGET:
+            unsent.append(delivery)
+        else:
+            result = send(delivery)
+            results.append((delivery, result))
+            if not result.succeeded:
+                failed.add(delivery.endpoint_id)
+    _deliveries_record(results, unsent)
+    return deliveries
+
+
+def _deliveries_take(ids: list[int], token: str) -> list[WebhookDelivery]:
+    """Renew ``token``'s lease on ``ids`` and take over what waits for their endpoints."""
+    now = timezone.now()
+    held = WebhookDelivery.objects.filter(
+        pk__in=ids, lock_token=token, status=DeliveryStatus.PENDING
+    )
+    # Read before the transaction: most tasks of a drained endpoint find nothing.
+    if not held.exists():
+        return []
     with _bookkeeping():
-        renewed = WebhookDelivery.objects.filter(
-            pk=delivery_id, lock_token=token, status=DeliveryStatus.PENDING
-        ).update(locked_until=timezone.now() + LEASE)
-    if not renewed:
-        return None
-    delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
-    if not delivery.endpoint.active:
-        _delivery_cancel(delivery, token)
-        return delivery
-    result = send(delivery)
-    return delivery_record(delivery=delivery, token=token, result=result)
+        if not held.update(locked_until=now + LEASE, sending=True):
+            return []
+        own = Q(pk__in=ids, lock_token=token, status=DeliveryStatus.PENDING)
+        taken = own
+        if DRAIN_BATCH:
+            endpoint_ids = WebhookDelivery.objects.filter(own, endpoint__active=True).values(
+                "endpoint_id"
+            )
+            waiting = list(
+                WebhookDelivery.objects.select_for_update(skip_locked=True)
+                .filter(endpoint_id__in=endpoint_ids, status=DeliveryStatus.PENDING,
+                        next_attempt_at__lte=now, sending=False)
+                .exclude(pk__in=ids)
+                .order_by("next_attempt_at")
+                .values_list("pk", flat=True)[:DRAIN_BATCH]
+            )
+            if waiting:
+                drain_token = uuid.uuid4()
+                WebhookDelivery.objects.filter(pk__in=waiting).update(
+                    lock_token=drain_token, locked_until=now + LEASE, sending=True
+                )
+                taken = own | Q(lock_token=drain_token)
+        deliveries = list(
+            WebhookDelivery.objects.select_related("endpoint", "event")
+            .filter(taken).order_by("next_attempt_at", "pk")
+        )
+    # One endpoint object per endpoint, so the batch keeps one failure streak.
+    endpoints = {}
+    for delivery in deliveries:
+        delivery.endpoint = endpoints.setdefault(delivery.endpoint_id, delivery.endpoint)
+    return deliveries
 
 
 def send(delivery: WebhookDelivery) -> AttemptResult:
@@ -329,21 +394,77 @@ def delivery_record(
     ``delivery`` is as the lease holder read it; the update applies only while
     ``token`` still holds the lease (a redelivery or a sweep may have taken it).
     """
-    with _bookkeeping():
-        WebhookAttempt.objects.create(
-            delivery=delivery, attempted_at=result.attempted_at, duration_ms=result.duration_ms,
-            status_code=result.status_code, response_excerpt=result.response_excerpt,
-            error=result.error, succeeded=result.succeeded,
-        )
-        changes = _settlement(delivery, result, timezone.now())
-        held = WebhookDelivery.objects.filter(
-            pk=delivery.pk, lock_token=token, status=DeliveryStatus.PENDING
-        ).update(**changes)
-        if held:
-            for name, value in changes.items():
-                setattr(delivery, name, value)
-            _endpoint_note(delivery.endpoint, result, delivery.settled_at or timezone.now())
+    delivery.lock_token = token
+    _deliveries_record([(delivery, result)], [])
     return delivery
+
+
+def _deliveries_record(results: list, unsent: list[WebhookDelivery]) -> None:
+    """Log every attempt of a batch and settle each delivery, in one transaction.
+
+    Each update applies only while the delivery's token still holds its lease.
+    Successes with the same status code settle in one statement; failures, rare,
+    one by one. ``unsent`` deliveries go back to the queue as they were.
+    """
+    if not results and not unsent:
+        return
+    now = timezone.now()
+    with _bookkeeping():
+        WebhookAttempt.objects.bulk_create(
+            WebhookAttempt(
+                delivery=delivery, attempted_at=result.attempted_at,
+                duration_ms=result.duration_ms, status_code=result.status_code,
+                response_excerpt=result.response_excerpt, error=result.error,
+                succeeded=result.succeeded,
+            )
+            for delivery, result in results
+        )
+        succeeded: dict[tuple, list[WebhookDelivery]] = {}
+        for delivery, result in results:
+            if result.succeeded:
+                succeeded.setdefault((delivery.lock_token, result.status_code), []).append(delivery)
+        for (token, status_code), group in succeeded.items():
+            changes = {
+                "last_status_code": status_code, "locked_until": None, "lock_token": None,
+                "sending": False, **_settled(DeliveryStatus.SUCCEEDED, now),
+            }
+            WebhookDelivery.objects.filter(
+                pk__in=[d.pk for d in group], lock_token=token, status=DeliveryStatus.PENDING
+            ).update(attempt_count=F("attempt_count") + 1, **changes)
+            for delivery in group:
+                delivery.attempt_count += 1
+                for name, value in changes.items():
+                    setattr(delivery, name, value)
+        noted = set()
+        for delivery, result in results:
+            if result.succeeded and delivery.endpoint_id not in noted:
+                noted.add(delivery.endpoint_id)
+                _endpoint_note(delivery.endpoint, result, now)
+        for delivery, result in results:
+            if not result.succeeded:
+                _delivery_fail(delivery, result, now)
+        for token, group in _by_token(unsent).items():
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in group], lock_token=token).update(
+                locked_until=None, lock_token=None, sending=False
+            )
+
+
+def _delivery_fail(delivery: WebhookDelivery, result: AttemptResult, now: dt.datetime) -> None:
+    changes = _settlement(delivery, result, now)
+    held = WebhookDelivery.objects.filter(
+        pk=delivery.pk, lock_token=delivery.lock_token, status=DeliveryStatus.PENDING
+    ).update(**changes)
+    if held:
+        for name, value in changes.items():
+            setattr(delivery, name, value)
+        _endpoint_note(delivery.endpoint, result, delivery.settled_at or now)
+
+
+def _by_token(deliveries: list[WebhookDelivery]) -> dict:
+    groups: dict = {}
+    for delivery in deliveries:
+        groups.setdefault(delivery.lock_token, []).append(delivery)
+    return groups
 
 
 @contextmanager
@@ -366,7 +487,7 @@ def _settlement(delivery: WebhookDelivery, result: AttemptResult, now: dt.dateti
     attempt_count = delivery.attempt_count + 1
     changes = {
         "attempt_count": attempt_count, "last_status_code": result.status_code,
-        "locked_until": None, "lock_token": None,
+        "locked_until": None, "lock_token": None, "sending": False,
     }
     if result.succeeded:
         return {**changes, **_settled(DeliveryStatus.SUCCEEDED, now)}
@@ -384,12 +505,14 @@ def _endpoint_note(endpoint: WebhookEndpoint, result: AttemptResult, now: dt.dat
     if result.succeeded:
         if endpoint.failing_since is not None:
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+            endpoint.failing_since = None
     elif result.status_code == 410:
         endpoint_disable(endpoint=endpoint, reason="The endpoint answered HTTP 410 Gone", now=now)
     elif endpoint.failing_since is None:
         WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(
             failing_since=now
         )
+        endpoint.failing_since = now
     elif endpoint.failing_since <= now - DISABLE_AFTER:
         endpoint_disable(endpoint=endpoint, reason=_failing_reason(), now=now)
 
@@ -398,7 +521,7 @@ def _delivery_cancel(delivery: WebhookDelivery, token: str) -> None:
     now = timezone.now()
     WebhookDelivery.objects.filter(pk=delivery.pk, lock_token=token).update(
         status=DeliveryStatus.CANCELLED, next_attempt_at=None, settled_at=now,
-        locked_until=None, lock_token=None,
+        locked_until=None, lock_token=None, sending=False,
     )
 
 
@@ -420,7 +543,7 @@ def deliveries_sweep(*, now=None, limit: int = SWEEP_BATCH) -> int:
         if ids:
             token = uuid.uuid4()
             WebhookDelivery.objects.filter(pk__in=ids).update(
-                lock_token=token, locked_until=now + LEASE
+                lock_token=token, locked_until=now + LEASE, sending=False
             )
             transaction.on_commit(partial(_enqueue, ids, token))
     return len(ids)
@@ -437,8 +560,10 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     now, token = timezone.now(), uuid.uuid4()
     delivery.status, delivery.attempt_count, delivery.settled_at = DeliveryStatus.PENDING, 0, None
     delivery.next_attempt_at, delivery.locked_until, delivery.lock_token = now, now + LEASE, token
+    delivery.sending = False
     delivery.save(update_fields=[
         "status", "attempt_count", "settled_at", "next_attempt_at", "locked_until", "lock_token",
+        "sending",
     ])
     transaction.on_commit(partial(_enqueue, [delivery.pk], token))
     return delivery

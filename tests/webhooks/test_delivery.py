@@ -326,3 +326,54 @@ def test_the_connection_goes_to_the_address_that_was_checked(
     request = receiver.requests[0]
     assert request.headers["host"] == f"receiver.example.test:{port}"
     Webhook(endpoint.secret).verify(request.body, request.headers)
+
+
+def test_a_sender_also_sends_what_waits_in_the_queue_for_the_same_endpoint(
+    company, other_company, endpoint, receiver
+):
+    other, _ = other_company
+    services.endpoint_create(company=other, url=receiver.url)
+    first, *waiting = [emit(company, "booking_created", {**BOOKING, "id": f"a{n}"})
+                       for n in range(3)]
+    elsewhere = emit(other, "booking_created", BOOKING).deliveries.get()
+    tokens = {d.pk: str(d.lock_token) for d in WebhookDelivery.objects.all()}
+    delivery = attempt(first.deliveries.get())
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    assert sorted(r.webhook_id for r in receiver.requests) == sorted(
+        e.webhook_id for e in [first, *waiting])
+    for event in waiting:
+        drained = event.deliveries.get()
+        assert drained.status == DeliveryStatus.SUCCEEDED
+        assert drained.attempts.count() == 1 and drained.attempt_count == 1
+        # Its own task comes later and finds its lease gone.
+        assert services.delivery_attempt(delivery_id=drained.pk, token=tokens[drained.pk]) is None
+    assert len(receiver.requests) == 3
+    elsewhere.refresh_from_db()
+    assert elsewhere.status == DeliveryStatus.PENDING and elsewhere.attempts.count() == 0
+
+
+def test_a_delivery_another_sender_has_in_hand_is_not_taken(company, endpoint, receiver):
+    first, second = [emit(company, "booking_created", {**BOOKING, "id": f"a{n}"})
+                     for n in range(2)]
+    WebhookDelivery.objects.filter(event=second).update(sending=True)
+    attempt(first.deliveries.get())
+    assert [r.webhook_id for r in receiver.requests] == [first.webhook_id]
+    in_hand = second.deliveries.get()
+    assert in_hand.status == DeliveryStatus.PENDING and in_hand.lock_token is not None
+    assert attempt(in_hand).status == DeliveryStatus.SUCCEEDED
+    assert [r.webhook_id for r in receiver.requests] == [first.webhook_id, second.webhook_id]
+
+
+def test_after_a_failure_a_sender_gives_back_the_rest_of_its_batch(company, endpoint, receiver):
+    receiver.script = [500]
+    first, *waiting = [emit(company, "booking_created", {**BOOKING, "id": f"a{n}"})
+                       for n in range(3)]
+    failed = attempt(first.deliveries.get())
+    assert failed.status == DeliveryStatus.PENDING and failed.attempt_count == 1
+    assert len(receiver.requests) == 1
+    for event in waiting:
+        given_back = event.deliveries.get()
+        assert given_back.attempts.count() == 0
+        assert (given_back.lock_token, given_back.locked_until, given_back.sending) == (
+            None, None, False)
+    assert services.deliveries_sweep(now=timezone.now()) == 2
