@@ -40,35 +40,49 @@ def contact_event_record(
     if event_type not in EventType.values:
         raise DomainError(f"Unknown event type: {event_type}", field="event_type")
     occurred_at = occurred_at or timezone.now()
+    event = ContactEvent(
+        company_id=contact.company_id, contact=contact, event_type=event_type,
+        meeting_type_id=meeting_type_id, meeting_type_title=meeting_type_title,
+        meeting_type_slug=meeting_type_slug, room_id=room_id, room_name=room_name,
+        room_display_name=room_display_name, attendee_id=attendee_id, metadata=metadata,
+        occurred_at=occurred_at,
+    )
     with transaction.atomic(savepoint=False):
-        event = ContactEvent.objects.create(
-            company_id=contact.company_id, contact=contact, event_type=event_type,
-            meeting_type_id=meeting_type_id, meeting_type_title=meeting_type_title,
-            meeting_type_slug=meeting_type_slug, room_id=room_id, room_name=room_name,
-            room_display_name=room_display_name, attendee_id=attendee_id, metadata=metadata,
-            occurred_at=occurred_at,
-        )
-        _count(contact, event_type, occurred_at)
+        _insert_and_count(event, contact)
         if event_type in TAGGING_EVENTS:
             apply_automatic_tags.delay_on_commit(contact.pk)
     return event
 
 
-def _count(contact: Contact, event_type: str, occurred_at: dt.datetime) -> None:
-    """One atomic UPDATE of the contact's timeline figures, read back onto ``contact``
-    (on PostgreSQL by the UPDATE itself)."""
-    no_show = int(event_type == EventType.NO_SHOW)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE crm_contact SET event_count = event_count + 1, "
-                "last_seen_at = GREATEST(COALESCE(last_seen_at, %s), %s), "
-                "no_show_count = no_show_count + %s WHERE id = %s "
-                "RETURNING event_count, last_seen_at, no_show_count",
-                [occurred_at, occurred_at, no_show, contact.pk],
-            )
-            contact.event_count, contact.last_seen_at, contact.no_show_count = cursor.fetchone()
+def _insert_and_count(event: ContactEvent, contact: Contact) -> None:
+    """Insert ``event`` and bump the contact's timeline figures with one atomic
+    UPDATE, read back onto ``contact`` (on PostgreSQL all in one statement)."""
+    no_show = int(event.event_type == EventType.NO_SHOW)
+    if connection.vendor != "postgresql":
+        event.save(force_insert=True)
+        _count(contact, no_show, event.occurred_at)
         return
+    fields = [field for field in ContactEvent._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    values = ", ".join(["%s"] * len(fields))
+    # Column names come from the model; every value is a parameter.
+    sql = (f"WITH event AS (INSERT INTO crm_contactevent ({columns}) VALUES ({values}) "  # noqa: S608
+           "RETURNING id) UPDATE crm_contact SET event_count = event_count + 1, "
+           "last_seen_at = GREATEST(COALESCE(last_seen_at, %s), %s), "
+           "no_show_count = no_show_count + %s WHERE id = %s "
+           "RETURNING (SELECT id FROM event), event_count, last_seen_at, no_show_count")
+    params = [field.get_db_prep_save(field.pre_save(event, add=True), connection)
+              for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, event.occurred_at, event.occurred_at, no_show, contact.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Contact.DoesNotExist("The contact is gone")
+    event.pk, contact.event_count, contact.last_seen_at, contact.no_show_count = row
+    event._state.adding, event._state.db = False, connection.alias
+
+
+def _count(contact: Contact, no_show: int, occurred_at: dt.datetime) -> None:
     when = Value(occurred_at, output_field=DateTimeField())
     Contact.objects.filter(pk=contact.pk).update(
         event_count=F("event_count") + 1,
