@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -66,6 +67,8 @@ DRAIN_BATCH = 20
 # A batch sends no more once this much of its lease is gone, so no attempt can
 # outlast the lease; what it did not send goes back to the queue.
 SEND_BUDGET = (LEASE - dt.timedelta(seconds=TIMEOUT_SECONDS + 15)).total_seconds()
+# How long the cache remembers a lease a drain took over (see ``_taken_over``).
+TAKEN_OVER_TTL = 3600
 TEST_EVENT = "webhook_test"
 
 
@@ -341,6 +344,8 @@ def deliveries_send(*, ids: list[int], token: str) -> list[WebhookDelivery]:
 
 def _deliveries_take(ids: list[int], token: str) -> list[WebhookDelivery]:
     """Renew ``token``'s lease on ``ids`` and take over what waits for their endpoints."""
+    if _taken_over(ids, token):
+        return []
     now = timezone.now()
     held = WebhookDelivery.objects.filter(
         pk__in=ids, lock_token=token, status=DeliveryStatus.PENDING
@@ -348,6 +353,7 @@ def _deliveries_take(ids: list[int], token: str) -> list[WebhookDelivery]:
     # Read before the transaction: most tasks of a drained endpoint find nothing.
     if not held.exists():
         return []
+    superseded = []
     with _bookkeeping():
         if not held.update(locked_until=now + LEASE, sending=True):
             return []
@@ -363,10 +369,12 @@ def _deliveries_take(ids: list[int], token: str) -> list[WebhookDelivery]:
                         next_attempt_at__lte=now, sending=False)
                 .exclude(pk__in=ids)
                 .order_by("next_attempt_at")
-                .values_list("pk", flat=True)[:DRAIN_BATCH]
+                .values_list("pk", "lock_token")[:DRAIN_BATCH]
             )
             if waiting:
                 drain_token = uuid.uuid4()
+                superseded = [(pk, queued) for pk, queued in waiting if queued is not None]
+                waiting = [pk for pk, _ in waiting]
                 WebhookDelivery.objects.filter(pk__in=waiting).update(
                     lock_token=drain_token, locked_until=now + LEASE, sending=True
                 )
@@ -375,6 +383,7 @@ def _deliveries_take(ids: list[int], token: str) -> list[WebhookDelivery]:
             WebhookDelivery.objects.select_related("endpoint", "event")
             .filter(taken).order_by("next_attempt_at", "pk")
         )
+    _mark_taken_over(superseded)
     # One endpoint object per endpoint, so the batch keeps one failure streak.
     endpoints = {}
     for delivery in deliveries:
@@ -428,6 +437,30 @@ def delivery_record(
     delivery.lock_token = token
     _deliveries_record([(delivery, result)], [])
     return delivery
+
+
+def _taken_key(delivery_id: int, token) -> str:
+    return f"webhooks:taken-over:{delivery_id}:{token}"
+
+
+def _mark_taken_over(superseded: list[tuple[int, uuid.UUID]]) -> None:
+    """Note in the cache the leases a drain took over (after its commit), so their
+    own tasks end without a query. Only a shortcut: without the note the task
+    asks the database and finds the lease gone all the same."""
+    if not superseded:
+        return
+    try:
+        cache.set_many({_taken_key(pk, token): 1 for pk, token in superseded}, TAKEN_OVER_TTL)
+    except Exception as exc:
+        logger.warning("Could not note taken-over webhook leases: %s", exc)
+
+
+def _taken_over(ids: list[int], token: str) -> bool:
+    """True when a drain took over every one of these leases (so nothing to do)."""
+    try:
+        return len(cache.get_many([_taken_key(pk, token) for pk in ids])) == len(ids)
+    except Exception:
+        return False
 
 
 def _deliveries_record(results: list, unsent: list[WebhookDelivery]) -> None:

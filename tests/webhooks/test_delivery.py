@@ -377,3 +377,16 @@ def test_after_a_failure_a_sender_gives_back_the_rest_of_its_batch(company, endp
         assert (given_back.lock_token, given_back.locked_until, given_back.sending) == (
             None, None, False)
     assert services.deliveries_sweep(now=timezone.now()) == 2
+
+
+def test_the_task_of_a_delivery_a_drain_took_over_ends_without_a_query(
+    company, endpoint, receiver, django_assert_num_queries
+):
+    first, second = [emit(company, "booking_created", {**BOOKING, "id": f"a{n}"})
+                     for n in range(2)]
+    queued = second.deliveries.get()
+    attempt(first.deliveries.get())
+    with django_assert_num_queries(0):
+        assert services.delivery_attempt(
+            delivery_id=queued.pk, token=str(queued.lock_token)) is None
+    assert len(receiver.requests) == 2
