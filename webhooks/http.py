@@ -13,7 +13,9 @@ ignored: through a proxy the guard would judge the proxy, not the receiver.
 import socket
 import threading
 
+import certifi
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -87,3 +89,29 @@ def session() -> requests.Session:
     if getattr(_local, "session", None) is None:
         _local.session = new_session()
     return _local.session
+
+
+def new_pool_manager() -> urllib3.PoolManager:
+    """A urllib3 pool manager with the guarded pools, for senders that need none of
+    requests' conveniences (webhook deliveries): keep-alive per host and port, no
+    retries, no redirects, no proxies (urllib3 reads none from the environment)."""
+    manager = urllib3.PoolManager(
+        num_pools=50, maxsize=4, retries=False, cert_reqs="CERT_REQUIRED",
+        ca_certs=certifi.where(),
+    )
+    manager.pool_classes_by_scheme = {
+        "http": GuardedHTTPConnectionPool,
+        "https": GuardedHTTPSConnectionPool,
+    }
+    return manager
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float):
+    """POST through this thread's guarded pool manager; the response is not read yet
+    (read it, or release it, to give the connection back). Redirects are not followed."""
+    if getattr(_local, "pool_manager", None) is None:
+        _local.pool_manager = new_pool_manager()
+    return _local.pool_manager.urlopen(
+        "POST", url, body=body, headers=headers, timeout=urllib3.Timeout(timeout),
+        redirect=False, retries=False, preload_content=False,
+    )

@@ -400,13 +400,15 @@ def send(delivery: WebhookDelivery) -> AttemptResult:
     result = AttemptResult(attempted_at=timezone.now(), duration_ms=0)
     started = time.monotonic()
     try:
-        response = http.session().post(
-            endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS,
-            allow_redirects=False, stream=True,
-        )
-        with response:
-            result.status_code = response.status_code
-            result.response_excerpt = _excerpt(response, started)
+        response = http.post(endpoint.url, body, headers, TIMEOUT_SECONDS)
+        complete = False
+        try:
+            result.status_code = response.status
+            result.response_excerpt, complete = _excerpt(response, started)
+        finally:
+            if not complete:  # unread bytes would garble the next request on it
+                response.close()
+            response.release_conn()
     except urlguard.UnsafeUrl as exc:
         result.error = exc.message
     except Exception as exc:  # every failure is an attempt to log, never a crash
@@ -415,16 +417,17 @@ def send(delivery: WebhookDelivery) -> AttemptResult:
     return result
 
 
-def _excerpt(response, started: float) -> str:
-    """The start of the response body; reads on (to keep the connection) up to a limit."""
+def _excerpt(response, started: float) -> tuple[str, bool]:
+    """The start of the response body, and whether it was read to its end (reads on,
+    to keep the connection, up to a limit)."""
     kept, size = b"", 0
-    for chunk in response.iter_content(8192):
+    for chunk in response.stream(8192):
         if len(kept) < EXCERPT_CHARS:
             kept += chunk[: EXCERPT_CHARS - len(kept)]
         size += len(chunk)
         if size > MAX_READ_BYTES or time.monotonic() - started > TIMEOUT_SECONDS:
-            break
-    return kept.decode("utf-8", "replace")
+            return kept.decode("utf-8", "replace"), False
+    return kept.decode("utf-8", "replace"), True
 
 
 def delivery_record(

@@ -15,6 +15,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     received_at: float
+    client_port: int = 0
 
     @property
     def json(self) -> dict:
@@ -34,6 +35,7 @@ class Receiver:
     default_status: int = 200
     delay: float = 0.0
     extra_headers: dict[str, str] = field(default_factory=dict)
+    reply_body: bytes | None = None  # instead of the short JSON answer
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Condition = field(init=False)
@@ -79,10 +81,12 @@ def _handler(receiver: Receiver):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             headers = {key.lower(): value for key, value in self.headers.items()}
-            status = receiver.answer(Received(headers, body, time.monotonic()))
+            status = receiver.answer(
+                Received(headers, body, time.monotonic(), self.client_address[1]))
             if receiver.delay:
                 time.sleep(receiver.delay)
             reply = b'{"status": "ok"}' if status < 300 else b'{"error": "nope"}'
+            reply = receiver.reply_body if receiver.reply_body is not None else reply
             self.send_response(status)
             for key, value in receiver.extra_headers.items():
                 self.send_header(key, value)

@@ -390,3 +390,26 @@ def test_the_task_of_a_delivery_a_drain_took_over_ends_without_a_query(
         assert services.delivery_attempt(
             delivery_id=queued.pk, token=str(queued.lock_token)) is None
     assert len(receiver.requests) == 2
+
+
+def test_deliveries_to_one_endpoint_reuse_the_kept_alive_connection(company, endpoint, receiver):
+    for n in range(3):
+        attempt(emit(company, "booking_created", {**BOOKING, "id": f"a{n}"}).deliveries.get())
+    assert len(receiver.requests) == 3
+    assert len({r.client_port for r in receiver.requests}) == 1
+
+
+def test_a_reply_longer_than_the_read_limit_does_not_garble_the_next_delivery(
+    company, endpoint, receiver
+):
+    receiver.reply_body = b"x" * (services.MAX_READ_BYTES * 2)
+    first = attempt(emit(company, "booking_created", BOOKING).deliveries.get())
+    assert first.status == DeliveryStatus.SUCCEEDED
+    assert first.attempts.get().response_excerpt == "x" * services.EXCERPT_CHARS
+    receiver.reply_body = None
+    second = attempt(emit(company, "booking_created", {**BOOKING, "id": "a2"}).deliveries.get())
+    assert second.status == DeliveryStatus.SUCCEEDED
+    [_, received] = receiver.requests
+    secret = endpoint.secret
+    Webhook(secret).verify(received.body, received.headers)
+    assert received.client_port != receiver.requests[0].client_port
