@@ -525,32 +525,20 @@ def _deliveries_record(results: list, unsent: list[WebhookDelivery]) -> None:
     if not results and not unsent:
         return
     now = timezone.now()
+    succeeded = [(delivery, result) for delivery, result in results if result.succeeded]
     with _bookkeeping():
-        WebhookAttempt.objects.bulk_create(
-            WebhookAttempt(
-                delivery=delivery, attempted_at=result.attempted_at,
-                duration_ms=result.duration_ms, status_code=result.status_code,
-                response_excerpt=result.response_excerpt, error=result.error,
-                succeeded=result.succeeded,
-            )
-            for delivery, result in results
-        )
-        succeeded: dict[tuple, list[WebhookDelivery]] = {}
-        for delivery, result in results:
-            if result.succeeded:
-                succeeded.setdefault((delivery.lock_token, result.status_code), []).append(delivery)
-        for (token, status_code), group in succeeded.items():
-            changes = {
-                "last_status_code": status_code, "locked_until": None, "lock_token": None,
-                "sending": False, **_settled(DeliveryStatus.SUCCEEDED, now),
-            }
-            WebhookDelivery.objects.filter(
-                pk__in=[d.pk for d in group], lock_token=token, status=DeliveryStatus.PENDING
-            ).update(attempt_count=F("attempt_count") + 1, **changes)
-            for delivery in group:
-                delivery.attempt_count += 1
-                for name, value in changes.items():
-                    setattr(delivery, name, value)
+        if connection.vendor == "postgresql":
+            _attempts_log_and_settle(results, succeeded, now)
+        else:
+            _attempts_log(results)
+            _successes_settle(succeeded, now)
+        for delivery, result in succeeded:
+            delivery.attempt_count += 1
+            delivery.last_status_code = result.status_code
+            delivery.locked_until = delivery.lock_token = None
+            delivery.sending = False
+            for name, value in _settled(DeliveryStatus.SUCCEEDED, now).items():
+                setattr(delivery, name, value)
         noted = set()
         for delivery, result in results:
             if result.succeeded and delivery.endpoint_id not in noted:
@@ -563,6 +551,66 @@ def _deliveries_record(results: list, unsent: list[WebhookDelivery]) -> None:
             WebhookDelivery.objects.filter(pk__in=[d.pk for d in group], lock_token=token).update(
                 locked_until=None, lock_token=None, sending=False
             )
+
+
+def _attempts_log(results: list) -> None:
+    WebhookAttempt.objects.bulk_create(
+        WebhookAttempt(
+            delivery=delivery, attempted_at=result.attempted_at,
+            duration_ms=result.duration_ms, status_code=result.status_code,
+            response_excerpt=result.response_excerpt, error=result.error,
+            succeeded=result.succeeded,
+        )
+        for delivery, result in results
+    )
+
+
+def _successes_settle(succeeded: list, now: dt.datetime) -> None:
+    groups: dict[tuple, list[int]] = {}
+    for delivery, result in succeeded:
+        groups.setdefault((delivery.lock_token, result.status_code), []).append(delivery.pk)
+    for (token, status_code), pks in groups.items():
+        WebhookDelivery.objects.filter(
+            pk__in=pks, lock_token=token, status=DeliveryStatus.PENDING
+        ).update(
+            attempt_count=F("attempt_count") + 1, last_status_code=status_code,
+            locked_until=None, lock_token=None, sending=False,
+            **_settled(DeliveryStatus.SUCCEEDED, now),
+        )
+
+
+# PostgreSQL: every attempt of a batch logged and its successes settled in one
+# statement (what _attempts_log and _successes_settle do in several).
+_LOG_AND_SETTLE_SQL = """
+    WITH logged AS (
+        INSERT INTO webhooks_webhookattempt
+            (delivery_id, attempted_at, duration_ms, status_code, response_excerpt, error,
+             succeeded)
+        SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::integer[], %s::integer[],
+                             %s::text[], %s::text[], %s::boolean[])
+    )
+    UPDATE webhooks_webhookdelivery d
+    SET attempt_count = d.attempt_count + 1, last_status_code = settled.status_code,
+        locked_until = NULL, lock_token = NULL, sending = false, status = %s,
+        next_attempt_at = NULL, settled_at = %s
+    FROM unnest(%s::bigint[], %s::uuid[], %s::integer[]) AS settled (id, token, status_code)
+    WHERE d.id = settled.id AND d.lock_token = settled.token AND d.status = %s
+"""
+
+
+def _attempts_log_and_settle(results: list, succeeded: list, now: dt.datetime) -> None:
+    attempts = [
+        (d.pk, r.attempted_at, r.duration_ms, r.status_code, r.response_excerpt, r.error,
+         r.succeeded)
+        for d, r in results
+    ]
+    settled = [(d.pk, d.lock_token, r.status_code) for d, r in succeeded]
+    columns = [list(column) for column in zip(*attempts, strict=True)] or [[]] * 7
+    settled_columns = [list(column) for column in zip(*settled, strict=True)] or [[]] * 3
+    with connection.cursor() as cursor:
+        cursor.execute(_LOG_AND_SETTLE_SQL, [
+            *columns, DeliveryStatus.SUCCEEDED, now, *settled_columns, DeliveryStatus.PENDING,
+        ])
 
 
 def _delivery_fail(delivery: WebhookDelivery, result: AttemptResult, now: dt.datetime) -> None:
