@@ -7,7 +7,10 @@ Delivery works from the database, never from broker state:
   ``locked_until``) and after commit a ``deliver`` task carrying the token is
   queued for each.
 * ``delivery_attempt()`` (the task) renews the lease only if it still holds the
-  token, sends, and records the attempt and the next attempt time.
+  token, sends, and records the attempt and the next attempt time. It also takes
+  over up to ``DRAIN_BATCH`` deliveries waiting in the queue for the same
+  endpoint (never one another sender has in hand: ``sending``) and sends them
+  over the same connection; their own tasks then find the lease gone.
 * ``deliveries_sweep()`` (Celery beat) leases every due delivery whose lease has
   expired or was never taken and queues it again. A lost message, a worker killed
   mid-request or a broker outage therefore only delays a delivery: once its lease
