@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BigIntegerField, FilteredRelation, Q
+from django.db.models import BigIntegerField, FilteredRelation, Q, QuerySet
 from django.db.models.functions import Cast, Ceil, Extract, Floor
 from django.utils import timezone as djtz
 
@@ -85,36 +85,39 @@ def meeting_type_hosts(meeting_type: MeetingType, *, with_default_schedule: bool
 
 def busy_intervals(host_ids, start: dt.datetime, end: dt.datetime) -> BusyMap:
     """Every interval that occupies one of ``host_ids`` and overlaps ``[start, end)``,
-    as ``{host_id: [(start, end), ...]}`` in UTC. One query per kind of busy time:
-    busy time blocked by hand or read from calendars (``BusyTime``), then
-    appointments and provisional holds (active ``AppointmentHost`` rows)."""
+    as ``{host_id: [(start, end), ...]}`` in UTC, read in one query: busy time blocked
+    by hand or read from calendars (``BusyTime``) and appointments with provisional
+    holds (the active ``AppointmentHost`` rows the exclusion constraint guards)."""
     busy: BusyMap = defaultdict(list)
     host_ids = list(host_ids)
-    rows = BusyTime.objects.filter(user_id__in=host_ids, start__lt=end, end__gt=start)
-    for user_id, b0, b1 in interval_rows(rows, "user_id", "start", "end"):
-        busy[user_id].append((b0, b1))
-    # Appointments and provisional holds: the active rows the exclusion constraint guards.
+    blocked = BusyTime.objects.filter(user_id__in=host_ids, start__lt=end, end__gt=start)
     holds = AppointmentHost.objects.filter(host_id__in=host_ids, active=True,
                                            start__lt=end, end__gt=start)
-    for host_id, b0, b1 in interval_rows(holds, "host_id", "start", "end"):
+    for host_id, b0, b1 in interval_rows((blocked, "user_id"), (holds, "host_id")):
         busy[host_id].append((b0, b1))
     return dict(busy)
 
 
-def interval_rows(queryset, key: str, start: str, end: str):
-    """``(key, start, end)`` rows of ``queryset`` with aware UTC datetimes.
+def interval_rows(*sources: tuple[QuerySet, str]):
+    """``(key, start, end)`` rows of every ``(queryset, key field)`` in ``sources``
+    (each with ``start`` and ``end`` fields), as aware UTC datetimes, in one query.
 
     On PostgreSQL the instants travel as whole epoch seconds (start rounded down,
     end rounded up, so busy time never shrinks): parsing thousands of timestamps
     is otherwise the slowest step of a slots request.
     """
     if connection.vendor != "postgresql":
-        return queryset.values_list(key, start, end)
-    rows = queryset.values_list(
-        key,
-        Cast(Floor(Extract(start, "epoch", tzinfo=dt.UTC)), BigIntegerField()),
-        Cast(Ceil(Extract(end, "epoch", tzinfo=dt.UTC)), BigIntegerField()),
-    )
+        return [row for queryset, key in sources
+                for row in queryset.values_list(key, "start", "end")]
+    parts = [
+        queryset.values_list(
+            key,
+            Cast(Floor(Extract("start", "epoch", tzinfo=dt.UTC)), BigIntegerField()),
+            Cast(Ceil(Extract("end", "epoch", tzinfo=dt.UTC)), BigIntegerField()),
+        ).order_by()
+        for queryset, key in sources
+    ]
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     # The ORM's per-value converters would cost more than the query: run the SQL
     # it compiled and take the integers as the driver gives them.
     sql, params = rows.query.sql_with_params()
