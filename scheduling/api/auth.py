@@ -9,7 +9,7 @@ from rest_framework.authentication import BaseAuthentication
 
 from ..errors import Unauthenticated
 from ..models import ApiKey, Company, Membership, User
-from ..services.api_keys import api_key_authenticate
+from ..services.api_keys import api_key_authenticate, creator_membership
 
 ACT_AS_HEADER = "HTTP_X_MEETERGO_API_USER_ID"
 
@@ -58,7 +58,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw = request.META.get(ACT_AS_HEADER, "").strip()
         memberships = Membership.objects.select_related("user", "company")
         if not raw:
-            found = memberships.filter(company=api_key.company, user=api_key.created_by).first()
+            found = creator_membership(api_key)
             if found is None:
                 raise exceptions.AuthenticationFailed("The API key's user left the company")
             return found

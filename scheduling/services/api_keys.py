@@ -7,6 +7,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from ..errors import DomainError, Unauthenticated
@@ -68,8 +69,19 @@ def api_key_authenticate(token: str) -> ApiKey:
     if parsed is None:
         raise Unauthenticated("Malformed API key: expected ak_live:<uuid>:<secret>")
     key_id, secret = parsed
+    # The creator's membership rides along, so a request acting as the key's own
+    # user needs no second query (see creator_membership()).
+    creator = Membership.objects.filter(
+        company_id=OuterRef("company_id"), user_id=OuterRef("created_by_id")
+    )
     api_key = (
-        ApiKey.objects.select_related("company", "created_by").filter(uuid=key_id).first()
+        ApiKey.objects.select_related("company", "created_by")
+        .annotate(
+            creator_membership_id=Subquery(creator.values("pk")[:1]),
+            creator_role=Subquery(creator.values("role")[:1]),
+        )
+        .filter(uuid=key_id)
+        .first()
     )
     # Compare even when the key is unknown, so timing tells nothing about key ids.
     stored = api_key.secret_digest if api_key else digest("")
@@ -81,6 +93,20 @@ def api_key_authenticate(token: str) -> ApiKey:
         raise Unauthenticated("API key has expired")
     _touch(api_key)
     return api_key
+
+
+def creator_membership(api_key: ApiKey) -> Membership | None:
+    """The membership of the key's creator in its company, from the annotations of
+    ``api_key_authenticate`` (other fields load on first use); None once they left."""
+    if getattr(api_key, "creator_membership_id", None) is None:
+        return None
+    membership = Membership.from_db(
+        api_key._state.db, ["id", "company_id", "user_id", "role"],
+        [api_key.creator_membership_id, api_key.company_id, api_key.created_by_id,
+         api_key.creator_role],
+    )
+    membership.company, membership.user = api_key.company, api_key.created_by
+    return membership
 
 
 def _touch(api_key: ApiKey) -> None:
