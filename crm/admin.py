@@ -308,13 +308,18 @@ class CrmCompanyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "action", "target_type", "target_id", "actor", "acting_for",
-                    "via", "company")
+    # The stored text rather than the links, which are cleared when the company
+    # or a user is deleted.
+    list_display = ("created_at", "action", "target_type", "target_id", "actor_email",
+                    "acting_for_email", "via", "company_name")
     list_filter = ("action", "via", "company")
-    search_fields = ("target_id", "action", "actor__email")
+    search_fields = ("target_id", "action", "actor_email", "acting_for_email", "company_name")
     date_hierarchy = "created_at"
-    readonly_fields = ("company", "actor", "acting_for", "via", "api_key_id", "action",
-                       "target_type", "target_id", "snapshot", "created_at")
+    readonly_fields = ("company_name", "company_uuid", "company", "actor_email", "actor_name",
+                       "actor", "acting_for_email", "acting_for_name", "acting_for", "via",
+                       "api_key_id", "action", "target_type", "target_id", "snapshot",
+                       "created_at")
+    fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:
         return False

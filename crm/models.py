@@ -183,20 +183,41 @@ class ContactEvent(models.Model):
         return f"{self.get_event_type_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
-class AuditLogEntry(models.Model):
-    """An append-only record of who did what to which object."""
+class AuditLogQuerySet(models.QuerySet):
+    def delete(self):
+        raise ValueError("Audit log entries are append-only")
 
-    company = models.ForeignKey("scheduling.Company", on_delete=models.CASCADE, related_name="+")
+    delete.queryset_only = True
+
+
+class AuditLogEntry(models.Model):
+    """An append-only record of who did what to which object.
+
+    The links to the company and the users are cleared when those are deleted;
+    the text beside each link keeps who and whose it was, so nothing cascades
+    into the log.
+    """
+
+    company = models.ForeignKey(
+        "scheduling.Company", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    company_name = models.CharField(max_length=200, blank=True)
+    company_uuid = models.UUIDField(null=True, blank=True)
     # Who authenticated: the logged-in user, or the user who created the API key.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
+    actor_email = models.CharField(max_length=254, blank=True)
+    actor_name = models.CharField(max_length=301, blank=True)
     # Whom the request acted for (x-meetergo-api-user-id); the actor otherwise.
     acting_for = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
+    acting_for_email = models.CharField(max_length=254, blank=True)
+    acting_for_name = models.CharField(max_length=301, blank=True)
     via = models.CharField(max_length=10, choices=AuditVia.choices)
     api_key_id = models.UUIDField(null=True, blank=True)
     action = models.CharField(max_length=64)
@@ -205,9 +226,14 @@ class AuditLogEntry(models.Model):
     snapshot = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(default=now, editable=False)
 
+    objects = AuditLogQuerySet.as_manager()
+
     class Meta:
         verbose_name = "audit log entry"
         verbose_name_plural = "audit log"
+        # Related lookups and the deletion collector use this manager too, so no
+        # queryset of entries can be deleted; clearing a link is an update.
+        base_manager_name = "objects"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["company", "-created_at"], name="crm_audit_created_idx"),
