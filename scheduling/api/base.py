@@ -21,7 +21,7 @@ class ApiConventionsMixin:
                 request.method, request.path, request._request.body
             )
             self._idempotency_record = idempotency.claim(
-                company=api_context(request).company, key=key, digest=digest
+                access=api_context(request), key=key, digest=digest
             )
 
     def handle_exception(self, exc):
