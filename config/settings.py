@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session is loaded: refused attempts should cost next to nothing.
+    "scheduling.auththrottle.AuthFailureThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -257,3 +259,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)  # allow loopback/private receivers
+
+# Failed authentication per client address (scheduling/auththrottle.py): after
+# AUTH_FAILURE_LIMIT failures (0 turns it off) within AUTH_FAILURE_WINDOW seconds,
+# attempts with credentials are refused with a 429 until the window ends.
+AUTH_FAILURE_LIMIT = env_int("AUTH_FAILURE_LIMIT", 10)
+AUTH_FAILURE_WINDOW = env_int("AUTH_FAILURE_WINDOW", 900)
+# Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed
+# (scheduling/clientaddr.py); everyone else is counted by their own address.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")

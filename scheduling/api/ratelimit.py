@@ -63,9 +63,16 @@ class Decision:
         return max(1, math.ceil((1 - self.tokens) / self.rate))
 
 
+@lru_cache(maxsize=4)
+def redis_client(url: str) -> redis.Redis:
+    """One client (and connection pool) per URL for the limits of this process, with
+    short timeouts: a slow store must not hold requests up."""
+    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+
 class RedisBucket:
     def __init__(self, url: str):
-        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.client = redis_client(url)
         self.script = self.client.register_script(_TAKE)
 
     def take(self, key: str, capacity: int, rate: float, now: float | None = None):
