@@ -18,10 +18,15 @@ install: $(VENV)/.installed
 run: install
 	./bin/quickstart
 
+# The suite runs with DEBUG off, as production does: a fresh secret key per run, and
+# (plain http to 127.0.0.1) no https redirect and no secure-only cookies.
 test: install
 	./bin/services-up
 	./bin/ensure-chromium
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false \
+	  $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,18 @@
-"""What every benchmark script shares."""
+"""What every benchmark script shares.
 
+Importing it (before ``django.setup()``) prepares the environment of the script and
+of every process it starts: Termin runs with DEBUG off, as in production, so it
+needs a secret key (a throwaway one unless ``SECRET_KEY`` is set), and it is spoken
+to over plain http on 127.0.0.1, so no redirect to https and no secure-only cookies.
+"""
+
+import os
+import secrets
 import sys
+
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+for _name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+    os.environ[_name] = "false"
 
 
 def create_database(database_url: str) -> None:

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TERMIN_VAR_DIR", BASE_DIR / "var"))
@@ -31,12 +32,77 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """The header a proxy states the scheme in, given as ``X-Forwarded-Proto`` or
+    ``HTTP_X_FORWARDED_PROTO``, in the form SECURE_PROXY_SSL_HEADER takes."""
+    header = os.environ.get(name, "").strip().upper().replace("-", "_")
+    if not header:
+        return None
+    return (header if header.startswith("HTTP_") else f"HTTP_{header}", "https")
+
+
+# What Termin fell back to before it insisted on a key of its own: it is public.
+PREVIOUS_DEFAULT_SECRET_KEY = "insecure-default-key-set-SECRET_KEY-in-production"
+
+
+def env_secret_key(name: str, debug: bool) -> str:
+    """The secret key. Sessions, CSRF tokens, the signed links in emails and the
+    calendar feed addresses rest on it, and whoever knows it can forge them: so only
+    a development run (DEBUG on) may fall back to a key that is public."""
+    key = os.environ.get(name, "")
+    if debug:
+        return key or "django-insecure-termin-development-only"
+    if not key:
+        problem = f"{name} is not set"
+    elif key.startswith("django-insecure-") or key == PREVIOUS_DEFAULT_SECRET_KEY:
+        problem = f"{name} is a published default"
+    elif len(key) < 50 or len(set(key)) < 5:
+        problem = f"{name} is too short or too plain ({len(key)} characters)"
+    else:
+        return key
+    raise ImproperlyConfigured(
+        f"{problem}. With DEBUG off, Termin needs a secret key of at least 50 random "
+        "characters, the same for every process and across restarts. Make one with "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))' and set it as "
+        f"{name} in the environment (on a development machine DEBUG=true also does)."
+    )
+
+
 DEBUG = env_bool("DEBUG", False)
-# The embedded default is for trying Termin out on one machine; production sets its own key.
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-default-key-set-SECRET_KEY-in-production")
+SECRET_KEY = env_secret_key("SECRET_KEY", DEBUG)
+# Former keys, still accepted when checking signatures while the key is rotated, so
+# that sessions and links already sent out keep working.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# HTTPS. Production serves Termin over HTTPS only, so with DEBUG off plain http is
+# redirected and cookies are secure-only. The quick start and the tests, which speak
+# plain http to 127.0.0.1, turn these three off through the environment.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+# Behind a proxy that terminates TLS, every request reaches Django as http (and the
+# redirect above would loop) unless Django believes the proxy's header for the scheme,
+# e.g. SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO. Opt-in, because without a proxy
+# that sets this header on every request any client could claim https.
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+# HSTS is off unless set: a browser keeps obeying it for SECURE_HSTS_SECONDS whatever
+# the server says later (a preloaded domain for much longer), and with subdomains it
+# binds hosts Termin does not serve. So whoever owns the domain turns it on once HTTPS
+# works (the README's production environment does); `check --deploy` reminds until then.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Django's defaults, stated so that they are seen and no upgrade changes them unnoticed:
+# no framing (clickjacking), no content sniffing, no session cookie for scripts, and
+# no full address (links carry signed tokens) in the Referer sent to other sites.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

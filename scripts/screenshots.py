@@ -11,6 +11,7 @@ Writes ``booking-<page>-<desktop|phone>.png`` (default: docs/screenshots/).
 
 import datetime as dt
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -132,7 +133,10 @@ def main() -> None:
                if key not in ("DATABASE_URL", "REDIS_URL")}
         env.update(TERMIN_VAR_DIR=var, SITE_URL=f"http://127.0.0.1:{port}",
                    DJANGO_SETTINGS_MODULE="config.settings", CELERY_TASK_ALWAYS_EAGER="1",
-                   EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
+                   EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+                   # DEBUG off, as in production, but a throwaway key and plain http.
+                   SECRET_KEY=secrets.token_urlsafe(50), SECURE_SSL_REDIRECT="false",
+                   SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false")
         slug = prepare(env)
         proc = serve(env, port)
         try:
