@@ -297,8 +297,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Termin API",
     "DESCRIPTION": (
         "Scheduling with a built-in CRM. Wire-compatible with the meetergo Platform API v4: "
-        "authenticate with `Authorization: Bearer ak_live:<uuid>:<secret>` and optionally act "
-        "for a user of the key's company with `x-meetergo-api-user-id`."
+        "authenticate with a platform API key `Authorization: Bearer ak_live:<uuid>:<secret>` "
+        "(optionally acting for a user of the key's company with `x-meetergo-api-user-id`) or a "
+        "personal access token `Authorization: Bearer rgo-<secret>` (acts only as its maker). "
+        "A credential never has more rights than its maker has now."
     ),
     "VERSION": "4.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -3,6 +3,8 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -29,8 +31,8 @@ from .models import (
 )
 from .services import appointments as appointment_services
 from .services import calendars as calendar_services
-from .services import meeting_types, schedules
-from .services.api_keys import api_key_create, api_key_revoke
+from .services import meeting_types, schedules, tenancy
+from .services.api_keys import api_key_create, api_key_revoke, check_may_create
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -40,13 +42,63 @@ class ApiKeyCreateForm(forms.ModelForm):
 
     class Meta:
         model = ApiKey
-        fields = ("name", "company", "created_by")
+        fields = ("name", "kind", "company", "created_by")
+        help_texts = {"kind": "Platform API keys are made by owners and admins and may act for "
+                              "any user of the company; a personal access token acts only as "
+                              "its maker."}
+
+    def clean(self):
+        data = super().clean()
+        company, maker = data.get("company"), data.get("created_by")
+        membership = Membership.objects.filter(company=company, user=maker).first()
+        if company and maker and membership is None:
+            self.add_error("created_by", "The key's user must belong to the company")
+        elif membership is not None:
+            try:
+                check_may_create(maker=membership, kind=data.get("kind"))
+            except DomainError as exc:
+                self.add_error("kind", exc.message)
+        return data
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ("user",)
+    # Removing someone goes through the membership's own delete page, which settles
+    # the appointments they host (tenancy.membership_remove).
+    can_delete = False
+
+
+class RemovalRefusedMixin:
+    """Deleting users and memberships runs the API's removal rule: someone who hosts
+    pending or upcoming appointments is removed only once those are settled (the
+    "Remove and cancel their appointments" action, or reassigning through the API)."""
+
+    def memberships_of(self, obj) -> list[Membership]:
+        raise NotImplementedError
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "POST":
+            try:
+                with transaction.atomic():
+                    for membership in self.memberships_of(obj):
+                        tenancy.membership_remove(membership=membership)
+            except DomainError as exc:
+                self.message_user(request, exc.message, level=messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            if type(obj).objects.filter(pk=obj.pk).exists():
+                obj.delete()
+            self.message_user(request, f"Removed {obj}.")
+            return HttpResponseRedirect(reverse(
+                f"admin:{obj._meta.app_label}_{obj._meta.model_name}_changelist"))
+        return super().delete_view(request, object_id, extra_context)
 
 
 @admin.register(Company)
@@ -60,7 +112,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(RemovalRefusedMixin, BaseUserAdmin):
     ordering = ("email",)
     list_display = ("email", "given_name", "family_name", "slug", "timezone", "is_staff")
     list_filter = ("is_staff", "is_active", "memberships__company")
@@ -77,13 +129,32 @@ class UserAdmin(BaseUserAdmin):
     )
     inlines = [MembershipInline]
 
+    def memberships_of(self, obj) -> list[Membership]:
+        return list(obj.memberships.select_related("user", "company"))
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(RemovalRefusedMixin, admin.ModelAdmin):
     list_display = ("user", "company", "role", "created_at")
     list_filter = ("role", "company")
     search_fields = ("user__email", "company__name")
     autocomplete_fields = ("user", "company")
+    actions = ["remove_cancelling"]
+
+    def memberships_of(self, obj) -> list[Membership]:
+        return [obj]
+
+    @admin.action(description="Remove from the company and cancel the appointments they host")
+    def remove_cancelling(self, request, queryset):
+        removed = 0
+        for membership in queryset.select_related("user", "company"):
+            try:
+                with transaction.atomic():
+                    tenancy.membership_remove(membership=membership, cancel_appointments=True)
+                removed += 1
+            except DomainError as exc:
+                self.message_user(request, f"{membership}: {exc.message}", level=messages.ERROR)
+        self.message_user(request, f"Removed {removed} membership(s).")
 
 
 @admin.register(ApiKey)
@@ -91,11 +162,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
     """Keys are created here through the same service as the command; the full
     token is shown once, in the message after saving."""
 
-    list_display = ("name", "company", "created_by", "expires_at", "last_used_at", "revoked_at")
-    list_filter = ("company",)
+    list_display = ("name", "kind", "company", "created_by", "expires_at", "last_used_at",
+                    "revoked_at")
+    list_filter = ("kind", "company")
     search_fields = ("name", "uuid", "company__name", "created_by__email")
     readonly_fields = ("uuid", "created_at", "last_used_at", "expires_at", "revoked_at")
-    fields = ("name", "company", "created_by", "uuid", "created_at", "expires_at",
+    fields = ("name", "kind", "company", "created_by", "uuid", "created_at", "expires_at",
               "last_used_at", "revoked_at")
     autocomplete_fields = ("company", "created_by")
     actions = ["revoke"]
@@ -103,11 +175,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ("uuid", "created_at", "last_used_at", "revoked_at")
-        return self.readonly_fields + ("company", "created_by")
+        return self.readonly_fields + ("kind", "company", "created_by")
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("name", "company", "created_by", "days")
+            return ("name", "kind", "company", "created_by", "days")
         return self.fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -123,6 +195,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             created_by=form.cleaned_data["created_by"],
             name=form.cleaned_data.get("name", ""),
             days=form.cleaned_data["days"],
+            kind=form.cleaned_data["kind"],
         )
         obj.pk = api_key.pk
         obj.__dict__.update(api_key.__dict__)

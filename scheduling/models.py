@@ -106,16 +106,28 @@ class Membership(models.Model):
         return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
 
 
+class ApiKeyKind(models.TextChoices):
+    """The two kinds of credentials meetergo has (SPEC section 3)."""
+
+    PLATFORM = "platform", "Platform API key (ak_live:...)"
+    PERSONAL = "personal", "Personal access token (rgo-...)"
+
+
 class ApiKey(models.Model):
-    """A company's API key. Only the SHA-256 digest of the secret is stored."""
+    """A credential of one company: a platform API key, made by an owner or admin,
+    which may act for any user of the company; or a personal access token, which acts
+    only as its maker. Only the SHA-256 digest of the secret is stored."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="api_keys")
-    # The key acts as this user unless a request names another; a departed user's
-    # keys go with them.
+    kind = models.CharField(max_length=10, choices=ApiKeyKind.choices,
+                            default=ApiKeyKind.PLATFORM)
+    # The key acts as this user unless a request names another, and never with more
+    # rights than this user has now; a departed user's keys go with them.
     created_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100, blank=True)
-    secret_digest = models.CharField(max_length=64, editable=False)
+    # Personal tokens carry no id, so they are found by this digest.
+    secret_digest = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=now, editable=False)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -134,9 +146,15 @@ class ApiKey(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a POST carrying an ``Idempotency-Key``, kept 24 hours."""
+    """The first response to a POST carrying an ``Idempotency-Key``, kept 24 hours.
+
+    A record belongs to one credential acting for one user (``scope``), so nobody
+    else replays it; its stored answer is encrypted (``scheduling/api/idempotency.py``).
+    """
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    # Who may replay it: a digest of the credential and the acted-for user.
+    scope = models.CharField(max_length=64)
     key = models.CharField(max_length=255)
     request_digest = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True)  # null while in flight
@@ -146,7 +164,7 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["company", "key"], name="idempotency_unique_key"),
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_unique_scope_key"),
         ]
         indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
 
@@ -312,11 +330,15 @@ class MeetingType(models.Model):
 
 class BusyTime(models.Model):
     """Time that occupies a user outside Termin's own appointments: blocked by hand
-    in the admin, or read from an external calendar. Busy is per person, whatever
-    company the user books for."""
+    in the admin, or read from an external calendar. Time read from a calendar
+    connection counts only in the connection's company (``company``), so one company
+    can never block a person who also works for another; rows without a company
+    block the person everywhere."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="busy_times")
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")
     start = models.DateTimeField()
     end = models.DateTimeField()
     source = models.CharField(max_length=20, choices=BusySource.choices,
@@ -382,18 +404,24 @@ class CalendarConnection(models.Model):
 
 
 class CalendarFeed(models.Model):
-    """A user's secret feed of their appointments. The address carries ``nonce``
-    signed with the server's key (``services/calendars.py``); a new nonce
-    regenerates the address and retires the old one."""
+    """A user's secret feed of their appointments in one company. The address
+    carries ``nonce`` signed with the server's key (``services/calendars.py``); a new
+    nonce regenerates the address and retires the old one."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="calendar_feed")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="calendar_feeds")
     nonce = models.CharField(max_length=43, unique=True)
     created_at = models.DateTimeField(default=now, editable=False)
     regenerated_at = models.DateTimeField(default=now)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "company"], name="calendar_feed_unique_user"),
+        ]
+
     def __str__(self) -> str:
-        return f"Appointments feed of {self.user}"
+        return f"Appointments feed of {self.user} in {self.company}"
 
 
 # --- Bookings: appointments, their hosts and attendees ----------------------------

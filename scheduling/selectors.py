@@ -83,14 +83,18 @@ def meeting_type_hosts(meeting_type: MeetingType, *, with_default_schedule: bool
 # --- busy time -------------------------------------------------------------------
 
 
-def busy_intervals(host_ids, start: dt.datetime, end: dt.datetime) -> BusyMap:
+def busy_intervals(host_ids, start: dt.datetime, end: dt.datetime, *, company_id: int
+                   ) -> BusyMap:
     """Every interval that occupies one of ``host_ids`` and overlaps ``[start, end)``,
     as ``{host_id: [(start, end), ...]}`` in UTC, read in one query: busy time blocked
-    by hand or read from calendars (``BusyTime``) and appointments with provisional
-    holds (the active ``AppointmentHost`` rows the exclusion constraint guards)."""
+    by hand or read from calendars of ``company_id`` (``BusyTime``) and appointments
+    of any company with provisional holds (the active ``AppointmentHost`` rows the
+    exclusion constraint guards: a person is never in two meetings at once)."""
     busy: BusyMap = defaultdict(list)
     host_ids = list(host_ids)
-    blocked = BusyTime.objects.filter(user_id__in=host_ids, start__lt=end, end__gt=start)
+    blocked = BusyTime.objects.filter(
+        Q(company_id__isnull=True) | Q(company_id=company_id),
+        user_id__in=host_ids, start__lt=end, end__gt=start)
     holds = AppointmentHost.objects.filter(host_id__in=host_ids, active=True,
                                            start__lt=end, end__gt=start)
     for host_id, b0, b1 in interval_rows((blocked, "user_id"), (holds, "host_id")):
@@ -208,7 +212,8 @@ def slot_query(
     if hosts:
         margin = rules.buffer_before + rules.duration + rules.buffer_after
         overrides = _overrides(schedules.values(), range_start, range_end)
-        busy = busy_intervals([h.pk for h in hosts], range_start - margin, range_end + margin)
+        busy = busy_intervals([h.pk for h in hosts], range_start - margin, range_end + margin,
+                              company_id=meeting_type.company_id)
         booked = booked_starts(meeting_type, [h.pk for h in hosts], range_start, range_end)
         inputs = [
             engine.HostInput(

@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
 from scheduling.choices import Role
-from scheduling.models import Membership
+from scheduling.models import ApiKeyKind, Membership
 from scheduling.services.api_keys import api_key_create
 from scheduling.services.tenancy import company_create, user_create
 
@@ -16,6 +16,15 @@ def _celery_eager():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _no_auth_failures_left():
+    """The suite sends many wrong keys from 127.0.0.1, and the test Redis outlives a
+    run: each test starts with no failed authentication counted."""
+    from scheduling import auththrottle
+
+    auththrottle.failures_forget()
 
 
 def make_company(name: str = "Acme", owner_email: str = "owner@acme.test", **kwargs):
@@ -35,9 +44,13 @@ def make_member(owner: Membership, role: str = Role.MEMBER, email: str | None = 
     )
 
 
-def client_for(membership: Membership, act_as: Membership | None = None) -> APIClient:
-    """An API client with a fresh key created by ``membership``."""
-    _, token = api_key_create(company=membership.company, created_by=membership.user)
+def client_for(membership: Membership, act_as: Membership | None = None,
+               kind: str | None = None) -> APIClient:
+    """An API client with a fresh credential made by ``membership``: a platform key
+    for owners and admins, a personal access token for members (or ``kind``)."""
+    kind = kind or (ApiKeyKind.PLATFORM if membership.has_role(Role.ADMIN)
+                    else ApiKeyKind.PERSONAL)
+    _, token = api_key_create(company=membership.company, created_by=membership.user, kind=kind)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     if act_as is not None:

@@ -19,7 +19,7 @@ from scheduling.api.auth import ApiContext, ApiKeyAuthentication
 from scheduling.api.base import ApiView
 from scheduling.api.errors import exception_handler as api_exception_handler
 from scheduling.choices import Role
-from scheduling.models import Membership
+from scheduling.services.access import session_access
 
 from .. import selectors, services
 from ..payloads import workspace_contact, workspace_event
@@ -39,14 +39,10 @@ class WorkspaceSessionAuthentication(SessionAuthentication):
             return None
         self.enforce_csrf(request)
         workspace_id = request.parser_context["kwargs"]["workspace_id"]
-        membership = (
-            Membership.objects.select_related("user", "company")
-            .filter(company_id=workspace_id, user=user)
-            .first()
-        )
-        if membership is None:
+        access = session_access(company_id=workspace_id, user=user)
+        if access is None:
             raise exceptions.NotFound(WORKSPACE_NOT_FOUND)
-        return user, ApiContext(company=membership.company, membership=membership)
+        return user, access
 
 
 class WorkspaceSessionScheme(OpenApiAuthenticationExtension):

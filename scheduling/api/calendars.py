@@ -163,10 +163,11 @@ class CalendarConnectionViewSet(ApiViewSet):
                    summary="The secret iCalendar feed address of the acting user's appointments")
     @action(detail=False, methods=["get"])
     def feed(self, request):
-        return Response(feed_payload(calendars.feed_get(user=self.ctx.user)))
+        return Response(feed_payload(calendars.feed_get(user=self.ctx.user, company=self.ctx.company)))
 
     @extend_schema(request=None, responses={200: FeedOutput},
                    summary="A new secret feed address; the old one stops working")
     @action(detail=False, methods=["post"], url_path="feed/regenerate")
     def feed_regenerate(self, request):
-        return Response(feed_payload(calendars.feed_regenerate(user=self.ctx.user)))
+        return Response(feed_payload(calendars.feed_regenerate(user=self.ctx.user,
+                                                             company=self.ctx.company)))

@@ -211,7 +211,7 @@ class MeetingTypeViewSet(ApiViewSet):
     def create(self, request):
         data = self._validated(partial=False)
         meeting_type = meeting_types.meeting_type_create(
-            company=self.ctx.company, actor=self.ctx.membership, **data
+            company=self.ctx.company, actor=self.ctx, **data
         )
         return Response(self._fresh(meeting_type), status=status.HTTP_201_CREATED)
 
@@ -224,7 +224,7 @@ class MeetingTypeViewSet(ApiViewSet):
         meeting_type = self.get_object()
         data = self._validated(partial=True)
         meeting_type = meeting_types.meeting_type_update(
-            meeting_type=meeting_type, actor=self.ctx.membership, **data
+            meeting_type=meeting_type, actor=self.ctx, **data
         )
         return Response(self._fresh(meeting_type))
 
@@ -309,7 +309,7 @@ class QueueViewSet(ApiViewSet):
     @extend_schema(request=QueueInput, responses={201: QueueOutput})
     def create(self, request):
         data = self._validated(partial=False)
-        queue = queues.queue_create(company=self.ctx.company, actor=self.ctx.membership, **data)
+        queue = queues.queue_create(company=self.ctx.company, actor=self.ctx, **data)
         return Response(queue_payload(self._fresh(queue)), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: QueueOutput})
@@ -321,7 +321,7 @@ class QueueViewSet(ApiViewSet):
     def partial_update(self, request, pk=None):
         queue = self.get_object()
         data = self._validated(partial=True)
-        queue = queues.queue_update(queue=queue, actor=self.ctx.membership, **data)
+        queue = queues.queue_update(queue=queue, actor=self.ctx, **data)
         return Response(queue_payload(self._fresh(queue)))
 
     @extend_schema(responses={200: QueueOutput},
@@ -329,7 +329,7 @@ class QueueViewSet(ApiViewSet):
     def destroy(self, request, pk=None):
         queue = self.get_object()
         body = queue_payload(queue)
-        queues.queue_delete(queue=queue, actor=self.ctx.membership)
+        queues.queue_delete(queue=queue, actor=self.ctx)
         return Response(body)
 
     def _validated(self, *, partial: bool) -> dict:

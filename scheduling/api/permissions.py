@@ -14,7 +14,10 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from ..choices import Role
 from .auth import ApiContext
 
-MISSING_KEY = "Missing API key: send Authorization: Bearer ak_live:<uuid>:<secret>"
+MISSING_KEY = (
+    "Missing API key: send Authorization: Bearer ak_live:<uuid>:<secret> (a platform API key) "
+    "or Bearer rgo-<secret> (a personal access token)"
+)
 
 
 def api_context(request) -> ApiContext:

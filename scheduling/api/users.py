@@ -2,7 +2,7 @@
 
 import uuid
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -39,6 +39,25 @@ class UserInput(serializers.Serializer):
         if "email" in data:
             data["email"] = data["email"].lower()
         return data
+
+
+class UserRemoveInput(serializers.Serializer):
+    """What happens to the appointments a removed user hosts (body or query)."""
+
+    reassignTo = serializers.UUIDField(
+        required=False, help_text="Another user of the company who takes over each pending or "
+        "upcoming appointment the removed user hosts (they must be free then)")
+    cancelAppointments = serializers.BooleanField(
+        required=False, default=False, help_text="Cancel those appointments instead, with the "
+        "usual emails and webhooks")
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown field: removing a user takes reassignTo or cancelAppointments"]
+                 for name in unknown})
+        return attrs
 
 
 UserOutput = inline_serializer(
@@ -101,7 +120,7 @@ class UserViewSet(ApiViewSet):
     def create(self, request):
         data = self._validated(partial=False)
         membership = tenancy.user_create(
-            company=self.ctx.company, actor=self.ctx.membership, **data
+            company=self.ctx.company, actor=self.ctx, **data
         )
         return Response(render(membership), status=status.HTTP_201_CREATED)
 
@@ -113,16 +132,27 @@ class UserViewSet(ApiViewSet):
     def partial_update(self, request, pk=None):
         membership = self.get_object()
         data = self._validated(partial=True)
-        membership = tenancy.user_update(membership=membership, actor=self.ctx.membership, **data)
+        membership = tenancy.user_update(membership=membership, actor=self.ctx, **data)
         return Response(render(membership))
 
-    @extend_schema(responses={200: UserOutput}, summary="Remove a user; answers the user as it was")
+    @extend_schema(
+        request=UserRemoveInput, responses={200: UserOutput},
+        parameters=[OpenApiParameter("reassignTo", str, required=False),
+                    OpenApiParameter("cancelAppointments", bool, required=False)],
+        summary="Remove a user; answers the user as it was. A user hosting pending or "
+        "upcoming appointments needs reassignTo or cancelAppointments (else 409)")
     def destroy(self, request, pk=None):
         # 200 with a body rather than 204: clients written from the meetergo examples
         # parse every successful response as JSON.
         membership = self.get_object()
         body = render(membership)
-        tenancy.user_remove(membership=membership, actor=self.ctx.membership)
+        options = UserRemoveInput(data={**request.query_params.dict(), **(request.data or {})})
+        options.is_valid(raise_exception=True)
+        reassign_to = options.validated_data.get("reassignTo")
+        tenancy.user_remove(
+            membership=membership, actor=self.ctx,
+            reassign_to=str(reassign_to) if reassign_to else None,
+            cancel_appointments=options.validated_data["cancelAppointments"])
         return Response(body)
 
     @extend_schema(responses={200: UserOutput}, summary="The user this request acts for")

@@ -1,4 +1,13 @@
-"""API keys: ``ak_live:<uuid>:<secret>``, of which only a SHA-256 digest is kept."""
+"""Credentials of a company, of two kinds (SPEC section 3):
+
+- platform API keys ``ak_live:<uuid>:<secret>``, made only by owners and admins,
+  which may act for any user of the company;
+- personal access tokens ``rgo-<secret>``, which any member makes for themselves
+  and which act only as that member.
+
+Only a SHA-256 digest of the secret is kept. What a credential may do on a request
+is decided in ``services/access.py``.
+"""
 
 import datetime as dt
 import hashlib
@@ -10,11 +19,15 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from ..errors import DomainError, Unauthenticated
-from ..models import ApiKey, Company, Membership, User
+from ..choices import Role
+from ..errors import DomainError, Forbidden, Unauthenticated
+from ..models import ApiKey, ApiKeyKind, Company, Membership, User
 
 PREFIX = "ak_live"
+PERSONAL_PREFIX = "rgo-"
 MIN_DAYS, MAX_DAYS = 1, 90
+MALFORMED = ("Malformed credential: expected a platform API key ak_live:<uuid>:<secret> "
+             "or a personal access token rgo-<secret>")
 
 
 def digest(secret: str) -> str:
@@ -24,20 +37,39 @@ def digest(secret: str) -> str:
 
 
 def format_key(api_key: ApiKey, secret: str) -> str:
+    if api_key.kind == ApiKeyKind.PERSONAL:
+        return f"{PERSONAL_PREFIX}{secret}"
     return f"{PREFIX}:{api_key.uuid}:{secret}"
 
 
+def check_may_create(*, maker: Membership, kind: str) -> None:
+    """Owners and admins make platform keys; every member makes personal tokens."""
+    if kind not in ApiKeyKind.values:
+        raise DomainError(f"Unknown credential kind: {kind}. Use one of: "
+                          f"{', '.join(ApiKeyKind.values)}", field="kind")
+    if kind == ApiKeyKind.PLATFORM and not maker.has_role(Role.ADMIN):
+        raise Forbidden("Only owners and admins can create platform API keys; "
+                        "members create personal access tokens", field="kind")
+
+
 def api_key_create(
-    *, company: Company, created_by: User, name: str = "", days: int = MAX_DAYS
+    *, company: Company, created_by: User, name: str = "", days: int = MAX_DAYS,
+    kind: str = ApiKeyKind.PLATFORM,
 ) -> tuple[ApiKey, str]:
-    """Create a key and return it with its full token, which is never shown again."""
+    """Create a credential made by ``created_by`` and return it with its full token,
+    which is never shown again."""
     if not MIN_DAYS <= days <= MAX_DAYS:
         raise DomainError(f"Expiry must be between {MIN_DAYS} and {MAX_DAYS} days", field="days")
-    if not Membership.objects.filter(company=company, user=created_by).exists():
+    maker = Membership.objects.filter(company=company, user=created_by).first()
+    if maker is None:
         raise DomainError("The key's user must belong to the company", field="created_by")
+    if not created_by.is_active:
+        raise DomainError("A deactivated user cannot create credentials", field="created_by")
+    check_may_create(maker=maker, kind=kind)
     secret = secrets.token_urlsafe(32)  # 43 characters of [A-Za-z0-9_-]
     api_key = ApiKey.objects.create(
         company=company,
+        kind=kind,
         created_by=created_by,
         name=name,
         secret_digest=digest(secret),
@@ -52,7 +84,12 @@ def api_key_revoke(*, api_key: ApiKey) -> None:
         api_key.save(update_fields=["revoked_at"])
 
 
-def parse_token(token: str) -> tuple[uuid.UUID, str] | None:
+def parse_token(token: str) -> tuple[uuid.UUID | None, str] | None:
+    """``(key uuid, secret)`` of a platform key, ``(None, secret)`` of a personal
+    token, None when ``token`` is neither."""
+    if token.startswith(PERSONAL_PREFIX):
+        secret = token[len(PERSONAL_PREFIX):]
+        return (None, secret) if secret else None
     prefix, _, rest = token.partition(":")
     key_id, _, secret = rest.partition(":")
     if prefix != PREFIX or not secret:
@@ -63,26 +100,30 @@ def parse_token(token: str) -> tuple[uuid.UUID, str] | None:
         return None
 
 
-def api_key_authenticate(token: str) -> ApiKey:
-    """The active key ``token`` names, marked as used; else ``Unauthenticated``."""
+def api_key_authenticate(token: str) -> tuple[ApiKey, str]:
+    """The active credential ``token`` names and its secret, marked as used; else
+    ``Unauthenticated``. Whether its maker may still use it is ``access``'s call."""
     parsed = parse_token(token)
     if parsed is None:
-        raise Unauthenticated("Malformed API key: expected ak_live:<uuid>:<secret>")
+        raise Unauthenticated(MALFORMED)
     key_id, secret = parsed
     # The creator's membership rides along, so a request acting as the key's own
     # user needs no second query (see creator_membership()).
     creator = Membership.objects.filter(
         company_id=OuterRef("company_id"), user_id=OuterRef("created_by_id")
     )
-    api_key = (
+    found = (
         ApiKey.objects.select_related("company", "created_by")
         .annotate(
             creator_membership_id=Subquery(creator.values("pk")[:1]),
             creator_role=Subquery(creator.values("role")[:1]),
         )
-        .filter(uuid=key_id)
-        .first()
     )
+    if key_id is None:
+        found = found.filter(kind=ApiKeyKind.PERSONAL, secret_digest=digest(secret))
+    else:
+        found = found.filter(kind=ApiKeyKind.PLATFORM, uuid=key_id)
+    api_key = found.first()
     # Compare even when the key is unknown, so timing tells nothing about key ids.
     stored = api_key.secret_digest if api_key else digest("")
     if not hmac.compare_digest(stored, digest(secret)) or api_key is None:
@@ -92,7 +133,7 @@ def api_key_authenticate(token: str) -> ApiKey:
     if api_key.expires_at <= timezone.now():
         raise Unauthenticated("API key has expired")
     _touch(api_key)
-    return api_key
+    return api_key, secret
 
 
 def creator_membership(api_key: ApiKey) -> Membership | None:

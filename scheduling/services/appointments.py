@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from webhooks import events
@@ -26,6 +27,7 @@ from ..models import (
     AppointmentHost,
     AppointmentStatus,
     Attendee,
+    BusyTime,
     Company,
 )
 from ..timeutils import iso
@@ -370,6 +372,57 @@ def _placement(appointment: Appointment, changes: dict) -> dict:
     )
     return {"channel": placement.channel, "location": placement.location,
             "meeting_link": placement.meeting_link}
+
+
+def hosted_upcoming(*, company: Company, user, now: dt.datetime | None = None
+                    ) -> list[Appointment]:
+    """The company's pending and upcoming confirmed appointments ``user`` hosts."""
+    now = now or timezone.now()
+    return list(appointments_queryset(company).filter(
+        host_rows__host=user, host_rows__active=True, status__in=ACTIVE_STATUSES, end__gt=now,
+    ).order_by("start", "pk").distinct())
+
+
+def appointments_reassign(*, appointments: list[Appointment], from_user, to_user,
+                          now: dt.datetime | None = None) -> None:
+    """Hand ``from_user``'s place in each appointment to ``to_user``, who must be
+    free then (no other appointment, no busy time of the company); Conflict naming
+    the first time they are not. Confirmed ones write ``booking_rescheduled`` with
+    unchanged times, since their hosts changed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        bookings.lock_hosts([from_user.pk, to_user.pk])
+        for appointment in appointments:
+            appointment = _locked(appointment)
+            rows = AppointmentHost.objects.filter(appointment=appointment)
+            if rows.filter(host=to_user).exists():  # already a co-host: the place just goes
+                rows.filter(host=from_user).delete()
+            else:
+                _check_free(to_user, appointment)
+                rows.filter(host=from_user).update(host=to_user)
+            _save(appointment, now)
+            if appointment.status == AppointmentStatus.CONFIRMED:
+                body = appointment_payload(_reloaded(appointment))
+                emit(appointment.company, events.BOOKING_RESCHEDULED, {
+                    **body, "rescheduledAppointment": body,
+                    "previousStart": body["start"], "previousEnd": body["end"],
+                })
+
+
+def _check_free(user, appointment: Appointment) -> None:
+    overlapping = {"start__lt": appointment.end, "end__gt": appointment.start}
+    held = AppointmentHost.objects.filter(host=user, active=True, **overlapping).exclude(
+        appointment=appointment).exists()
+    blocked = BusyTime.objects.filter(
+        Q(company__isnull=True) | Q(company_id=appointment.company_id), user=user,
+        **overlapping).exists()
+    if held or blocked:
+        raise Conflict(f"{user.full_name or user.email} is not free at "
+                       f"{iso(appointment.start)}", field="reassignTo")
+
+
+def _reloaded(appointment: Appointment) -> Appointment:
+    return appointments_queryset(appointment.company).get(pk=appointment.pk)
 
 
 def appointments_expire(*, now: dt.datetime | None = None) -> int:

@@ -32,7 +32,7 @@ from webhooks import http, urlguard
 
 from .. import calendar_feeds
 from ..choices import BusySource
-from ..errors import DomainError
+from ..errors import DomainError, Unauthenticated
 from ..models import (
     ACTIVE_STATUSES,
     PENDING_STATUSES,
@@ -43,8 +43,10 @@ from ..models import (
     CalendarConnectionType,
     CalendarFeed,
     Company,
+    Membership,
     User,
 )
+from . import access
 
 DAYS_BEHIND = 1
 DAYS_AHEAD = 180
@@ -91,7 +93,8 @@ def connection_create(*, company: Company, user: User, url: str, name: str = "",
         raise DomainError(f"Unknown calendar connection type: {type}. Use one of: "
                           f"{', '.join(CalendarConnectionType.values)}", field="type")
     url = check_feed_url(url)
-    if CalendarConnection.objects.filter(user=user).count() >= MAX_CONNECTIONS_PER_USER:
+    if (CalendarConnection.objects.filter(company=company, user=user).count()
+            >= MAX_CONNECTIONS_PER_USER):
         raise DomainError(f"A user can connect at most {MAX_CONNECTIONS_PER_USER} calendars",
                           field="url")
     connection = CalendarConnection.objects.create(
@@ -194,7 +197,8 @@ def _store(connection: CalendarConnection, intervals, fetched: Fetched,
             return None
         BusyTime.objects.filter(connection=locked).delete()
         BusyTime.objects.bulk_create(
-            [BusyTime(user_id=locked.user_id, connection=locked, source=BusySource.CALENDAR,
+            [BusyTime(user_id=locked.user_id, company_id=locked.company_id, connection=locked,
+                      source=BusySource.CALENDAR,
                       start=begin, end=finish, label=label, created_at=now)
              for begin, finish in intervals],
             batch_size=1000,
@@ -276,20 +280,22 @@ def _cause(exc: BaseException) -> str:
 # --- the user's own feed -------------------------------------------------------
 
 
-def feed_get(*, user: User) -> CalendarFeed:
-    """The user's appointments feed, made on first use."""
-    feed = CalendarFeed.objects.filter(user=user).first()
+def feed_get(*, user: User, company: Company) -> CalendarFeed:
+    """The user's appointments feed in ``company``, made on first use."""
+    feed = CalendarFeed.objects.filter(user=user, company=company).first()
     if feed is not None:
         return feed
-    feed, _ = CalendarFeed.objects.get_or_create(user=user,
-                                                 defaults={"nonce": secrets.token_urlsafe(24)})
+    feed, _ = CalendarFeed.objects.get_or_create(
+        user=user, company=company, defaults={"nonce": secrets.token_urlsafe(24)})
     return feed
 
 
-def feed_regenerate(*, user: User, now: dt.datetime | None = None) -> CalendarFeed:
-    """A new secret address for the user's feed; the old one stops working at once."""
+def feed_regenerate(*, user: User, company: Company, now: dt.datetime | None = None
+                    ) -> CalendarFeed:
+    """A new secret address for the user's feed in ``company``; the old one stops
+    working at once."""
     now = now or timezone.now()
-    feed = feed_get(user=user)
+    feed = feed_get(user=user, company=company)
     feed.nonce, feed.regenerated_at = secrets.token_urlsafe(24), now
     feed.save(update_fields=["nonce", "regenerated_at"])
     return feed
@@ -310,20 +316,33 @@ def feed_url(feed: CalendarFeed) -> str:
 
 
 def feed_from_token(token: str) -> CalendarFeed | None:
+    """The feed ``token`` names while its user is an active member of its company
+    (``access.member_access`` decides); None otherwise."""
     try:
         nonce = _signer().unsign(token)
     except signing.BadSignature:
         return None
-    return CalendarFeed.objects.select_related("user").filter(nonce=nonce).first()
+    feed = CalendarFeed.objects.select_related("user", "company").filter(nonce=nonce).first()
+    membership = feed and Membership.objects.select_related("user", "company").filter(
+        company_id=feed.company_id, user_id=feed.user_id).first()
+    if membership is None:
+        return None
+    try:
+        access.member_access(membership=membership)
+    except Unauthenticated:
+        return None
+    return feed
 
 
 def feed_ics(*, feed: CalendarFeed, now: dt.datetime | None = None) -> bytes:
-    """The feed's iCalendar file: the user's appointments that hold their time
-    (confirmed, and provisional ones as TENTATIVE) from ``FEED_HISTORY`` ago on."""
+    """The feed's iCalendar file: the user's appointments in the feed's company that
+    hold their time (confirmed, and provisional ones as TENTATIVE) from
+    ``FEED_HISTORY`` ago on."""
     now = now or timezone.now()
     user = feed.user
     appointments = (
-        Appointment.objects.filter(host_rows__host=user, status__in=ACTIVE_STATUSES,
+        Appointment.objects.filter(company_id=feed.company_id, host_rows__host=user,
+                                   status__in=ACTIVE_STATUSES,
                                    end__gte=now - FEED_HISTORY)
         .prefetch_related("attendees").order_by("start", "pk").distinct()
     )

@@ -32,7 +32,8 @@ from ..choices import (
     Role,
 )
 from ..errors import Conflict, DomainError, Forbidden
-from ..models import AvailabilitySchedule, Company, MeetingType, Membership, Queue, User
+from ..models import AvailabilitySchedule, Company, MeetingType, Queue, User
+from .access import Access
 from .queues import company_users
 
 FieldErrors = list[tuple[str, str]]
@@ -205,7 +206,7 @@ def _queue(company: Company, queue_id) -> Queue:
     return found
 
 
-def _schedule(company: Company, actor: Membership, schedule_id) -> AvailabilitySchedule:
+def _schedule(company: Company, actor: Access, schedule_id) -> AvailabilitySchedule:
     found = AvailabilitySchedule.objects.filter(company=company, uuid=_uuid(schedule_id)).first()
     if found is None:
         raise DomainError("Availability schedule not found", field="scheduleId")
@@ -221,7 +222,7 @@ def _uuid(value):
         return None
 
 
-def _hosts(company: Company, actor: Membership, host_ids) -> list[User]:
+def _hosts(company: Company, actor: Access, host_ids) -> list[User]:
     hosts = company_users(company=company, user_ids=host_ids, field="hostIds")
     if not hosts:
         raise DomainError("Give at least one host", field="hostIds")
@@ -230,7 +231,7 @@ def _hosts(company: Company, actor: Membership, host_ids) -> list[User]:
     return hosts
 
 
-def _check_may_use_queue(actor: Membership) -> None:
+def _check_may_use_queue(actor: Access) -> None:
     if not actor.has_role(Role.ADMIN):
         raise Forbidden("Only owners and admins can give a meeting type to a queue",
                         field="queueId")
@@ -246,7 +247,7 @@ _PLAIN_FIELDS = (
 
 
 @transaction.atomic
-def meeting_type_create(*, company: Company, actor: Membership, title: str, **fields
+def meeting_type_create(*, company: Company, actor: Access, title: str, **fields
                         ) -> MeetingType:
     """A new meeting type. Without ``host_ids`` or ``queue_id`` the actor hosts it;
     a member may host only their own. Its owner is its first host (or the actor,
@@ -270,7 +271,7 @@ def meeting_type_create(*, company: Company, actor: Membership, title: str, **fi
 
 
 @transaction.atomic
-def meeting_type_update(*, meeting_type: MeetingType, actor: Membership, **fields
+def meeting_type_update(*, meeting_type: MeetingType, actor: Access, **fields
                         ) -> MeetingType:
     """Change the named fields. ``host_ids`` replaces the hosts and drops the queue;
     ``queue_id`` sets a queue and drops the hosts."""
@@ -300,7 +301,7 @@ def meeting_type_delete(*, meeting_type: MeetingType) -> None:
     meeting_type.delete()
 
 
-def _apply(meeting_type: MeetingType, actor: Membership, fields: dict, *, creating: bool) -> None:
+def _apply(meeting_type: MeetingType, actor: Access, fields: dict, *, creating: bool) -> None:
     """Check and set every field except hosts, queue and slug."""
     errors: FieldErrors = []
     if creating or "durations" in fields or "default_duration" in fields:

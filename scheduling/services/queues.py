@@ -7,6 +7,7 @@ from django.db import transaction
 from ..choices import Role
 from ..errors import Conflict, DomainError, Forbidden
 from ..models import Company, Membership, Queue, QueueMember, User
+from .access import Access
 
 
 def company_users(*, company: Company, user_ids, field: str) -> list[User]:
@@ -37,13 +38,13 @@ def company_users(*, company: Company, user_ids, field: str) -> list[User]:
     return users
 
 
-def _check_admin(actor: Membership) -> None:
+def _check_admin(actor: Access) -> None:
     if not actor.has_role(Role.ADMIN):
         raise Forbidden("Only owners and admins can manage queues")
 
 
 @transaction.atomic
-def queue_create(*, company: Company, actor: Membership, name: str, kind: str,
+def queue_create(*, company: Company, actor: Access, name: str, kind: str,
                  member_ids: list) -> Queue:
     """A queue of company users; ``kind`` is round_robin or co_host."""
     _check_admin(actor)
@@ -54,7 +55,7 @@ def queue_create(*, company: Company, actor: Membership, name: str, kind: str,
 
 
 @transaction.atomic
-def queue_update(*, queue: Queue, actor: Membership, **changes) -> Queue:
+def queue_update(*, queue: Queue, actor: Access, **changes) -> Queue:
     """Change ``name``, ``kind`` or ``member_ids`` (the members are replaced whole)."""
     _check_admin(actor)
     fields = [name for name in ("name", "kind") if name in changes]
@@ -70,7 +71,7 @@ def queue_update(*, queue: Queue, actor: Membership, **changes) -> Queue:
 
 
 @transaction.atomic
-def queue_delete(*, queue: Queue, actor: Membership) -> None:
+def queue_delete(*, queue: Queue, actor: Access) -> None:
     """Delete a queue no meeting type uses."""
     _check_admin(actor)
     if queue.meeting_types.exists():

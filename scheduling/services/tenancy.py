@@ -20,6 +20,8 @@ from ..models import (
 )
 from ..payloads import user_payload
 from ..timeutils import canonical_timezone
+from . import appointments as appointment_services
+from .access import Access, as_access, company_membership
 
 # Top-level paths a user's booking page must not shadow.
 RESERVED_SLUGS = frozenset(
@@ -91,7 +93,7 @@ def _user_insert(*, email, given_name, family_name, timezone, slug) -> User:
         raise Conflict("A user with this email already exists", field="email") from exc
 
 
-def check_may_assign_role(actor: Membership, role: str) -> None:
+def check_may_assign_role(actor: Access | Membership, role: str) -> None:
     """Admins hand out member and admin; only owners make owners."""
     if not actor.has_role(Role.ADMIN):
         raise Forbidden("Only owners and admins can change roles")
@@ -103,7 +105,7 @@ def check_may_assign_role(actor: Membership, role: str) -> None:
 def user_create(
     *,
     company: Company,
-    actor: Membership,
+    actor: Access | Membership,
     email: str,
     given_name: str = "",
     family_name: str = "",
@@ -127,14 +129,39 @@ def user_create(
 
 
 _USER_FIELDS = ("email", "given_name", "family_name", "timezone", "slug")
+# What is the person's own rather than one company's: where they work for several
+# companies, only they change it (their own token, key or session).
+PERSON_FIELDS = frozenset({*_USER_FIELDS, "password"})
+
+
+def check_may_change_profile(*, membership: Membership, actor: Access, fields) -> None:
+    """The person themselves, or someone whose rights reach the person's role
+    (admins change members and admins, owners everyone); a person who belongs to
+    another company too is changed only by themselves."""
+    user = membership.user
+    by_themselves = actor.is_self and actor.user_id == user.pk
+    if not by_themselves:
+        if not actor.has_role(membership.role):
+            raise Forbidden(f"Changing this user's profile requires the {membership.role} role")
+        if actor.user_id != user.pk and not actor.has_role(Role.ADMIN):
+            raise Forbidden("You can only change your own profile")
+    if set(fields) & PERSON_FIELDS and not by_themselves and _in_other_companies(membership):
+        raise Forbidden("This user also belongs to another company: only they can change their "
+                        "email, password, names, time zone or slug")
+
+
+def _in_other_companies(membership: Membership) -> bool:
+    return Membership.objects.filter(user_id=membership.user_id).exclude(
+        company_id=membership.company_id).exists()
 
 
 @transaction.atomic
-def user_update(*, membership: Membership, actor: Membership, **changes) -> Membership:
-    """Change a user's profile or role. Members may change only their own profile."""
+def user_update(*, membership: Membership, actor: Access | Membership, **changes) -> Membership:
+    """Change a user's profile or role (see ``check_may_change_profile``)."""
+    actor = as_access(actor)
     user = membership.user
-    if actor.user_id != user.pk and not actor.has_role(Role.ADMIN):
-        raise Forbidden("You can only change your own profile")
+    check_may_change_profile(membership=membership, actor=actor,
+                             fields=[name for name in changes if name != "role"])
     if "timezone" in changes:
         changes["timezone"] = check_timezone(changes["timezone"])
     if "slug" in changes:
@@ -153,7 +180,7 @@ def user_update(*, membership: Membership, actor: Membership, **changes) -> Memb
     return membership
 
 
-def _membership_set_role(*, membership: Membership, actor: Membership, role: str) -> None:
+def _membership_set_role(*, membership: Membership, actor: Access, role: str) -> None:
     check_may_assign_role(actor, role)
     if membership.role == Role.OWNER:
         if not actor.has_role(Role.OWNER):
@@ -172,20 +199,66 @@ def _check_keeps_an_owner(membership: Membership) -> None:
 
 
 @transaction.atomic
-def user_remove(*, membership: Membership, actor: Membership) -> None:
-    """Remove a user from the company; a user left in no company is deleted."""
+def user_remove(*, membership: Membership, actor: Access | Membership,
+                reassign_to: str | None = None, cancel_appointments: bool = False) -> None:
+    """Remove a user from the company; a user left in no company is deleted.
+
+    A user who hosts pending or upcoming appointments of the company is removed
+    only when the caller says what happens to them: ``reassign_to`` (the uuid of
+    another user of the company, who must be free at each of those times) or
+    ``cancel_appointments`` (cancelled with the usual emails and webhooks); else a
+    409 naming how many. Their credentials for the company stop with the membership.
+    """
+    actor = as_access(actor)
     if not actor.has_role(Role.ADMIN):
         raise Forbidden("Only owners and admins can delete users")
     if membership.role == Role.OWNER:
         if not actor.has_role(Role.OWNER):
             raise Forbidden("Only owners can delete an owner")
         _check_keeps_an_owner(membership)
+    membership_remove(membership=membership, reassign_to=reassign_to,
+                      cancel_appointments=cancel_appointments)
+
+
+def membership_remove(*, membership: Membership, reassign_to: str | None = None,
+                      cancel_appointments: bool = False) -> None:
+    """``user_remove`` once the actor may: settle the hosted appointments, end the
+    membership and what hung on it. Call inside a transaction."""
+    if membership.role == Role.OWNER:
+        _check_keeps_an_owner(membership)
+    _settle_hosted_appointments(membership, reassign_to=reassign_to,
+                                cancel_appointments=cancel_appointments)
     user, company = membership.user, membership.company
     membership.delete()
     if not user.memberships.exists():
         user.delete()
         return
     _release_company_ties(user=user, company=company)
+
+
+def _settle_hosted_appointments(membership: Membership, *, reassign_to: str | None,
+                                cancel_appointments: bool) -> None:
+    if reassign_to and cancel_appointments:
+        raise DomainError("Send either reassignTo or cancelAppointments, not both",
+                          field="reassignTo")
+    hosted = appointment_services.hosted_upcoming(company=membership.company,
+                                                  user=membership.user)
+    if not hosted:
+        return
+    if cancel_appointments:
+        for appointment in hosted:
+            appointment_services.appointment_cancel(
+                appointment=appointment, reason="The host is no longer available")
+    elif reassign_to:
+        successor = company_membership(company=membership.company, user_uuid=reassign_to)
+        if successor.pk == membership.pk:
+            raise DomainError("reassignTo must name another user", field="reassignTo")
+        appointment_services.appointments_reassign(
+            appointments=hosted, from_user=membership.user, to_user=successor.user)
+    else:
+        raise Conflict(
+            f"This user hosts {len(hosted)} pending or upcoming appointment(s) in this company: "
+            "send reassignTo (another user of the company) or cancelAppointments: true")
 
 
 def _release_company_ties(*, user: User, company: Company) -> None:

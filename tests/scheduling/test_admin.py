@@ -27,7 +27,8 @@ def test_each_model_has_a_working_list(staff_client, model):
 def test_a_key_created_in_the_admin_is_shown_once_and_works(staff_client, owner):
     response = staff_client.post(
         "/admin/scheduling/apikey/add/",
-        {"name": "zapier", "company": owner.company_id, "created_by": owner.user_id, "days": 30},
+        {"name": "zapier", "kind": "platform", "company": owner.company_id,
+         "created_by": owner.user_id, "days": 30},
         follow=True,
     )
     page = response.content.decode()
@@ -39,6 +40,19 @@ def test_a_key_created_in_the_admin_is_shown_once_and_works(staff_client, owner)
     # Shown once: the key's own page does not carry the secret.
     detail = staff_client.get(f"/admin/scheduling/apikey/{api_key.pk}/change/").content.decode()
     assert token not in detail
+
+
+def test_a_member_gets_a_personal_token_in_the_admin_never_a_platform_key(staff_client, member):
+    form = {"name": "mine", "company": member.company_id, "created_by": member.user_id,
+            "days": 30}
+    refused = staff_client.post("/admin/scheduling/apikey/add/", {**form, "kind": "platform"})
+    assert "Only owners and admins can create platform API keys" in refused.content.decode()
+    assert not ApiKey.objects.filter(name="mine").exists()
+    made = staff_client.post("/admin/scheduling/apikey/add/", {**form, "kind": "personal"},
+                             follow=True).content.decode()
+    token = re.search(r"rgo-[A-Za-z0-9_-]{32,}", made).group(0)
+    me = APIClient().get("/v4/user/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert me.json()["userId"] == str(member.user.uuid)
 
 
 def test_the_revoke_action_revokes(staff_client, owner):

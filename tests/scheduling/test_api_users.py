@@ -169,8 +169,8 @@ def test_leaving_one_company_drops_what_the_user_had_there_only(api, owner, othe
     make_schedule(elsewhere)
     here_type = make_meeting_type(owner, hosts=[owner, both])
     there_type = make_meeting_type(other_owner, hosts=[elsewhere])
-    api_key_create(company=owner.company, created_by=both.user)
-    api_key_create(company=other_owner.company, created_by=both.user)
+    api_key_create(company=owner.company, created_by=both.user, kind="personal")
+    api_key_create(company=other_owner.company, created_by=both.user, kind="personal")
     for membership in (both, elsewhere):
         CalendarConnection.objects.create(
             company=membership.company, user=both.user, url="https://cal.example/a.ics"
