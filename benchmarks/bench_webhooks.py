@@ -35,6 +35,8 @@ os.environ.setdefault("LOG_LEVEL", "ERROR")
 
 import django  # noqa: E402
 
+import benchmarks.common  # noqa: E402, F401 - a throwaway SECRET_KEY before Django starts
+
 django.setup()
 
 import redis  # noqa: E402

@@ -310,6 +310,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Fields named alike with other choices: each set gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "scheduling.models.AppointmentStatus",
+        "QueueTypeEnum": "scheduling.choices.QueueKind",
+        "CalendarConnectionTypeEnum": "scheduling.models.CalendarConnectionType.values",
+    },
     "CAMELIZE_NAMES": False,
 }
 

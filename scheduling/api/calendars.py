@@ -163,7 +163,8 @@ class CalendarConnectionViewSet(ApiViewSet):
                    summary="The secret iCalendar feed address of the acting user's appointments")
     @action(detail=False, methods=["get"])
     def feed(self, request):
-        return Response(feed_payload(calendars.feed_get(user=self.ctx.user, company=self.ctx.company)))
+        feed = calendars.feed_get(user=self.ctx.user, company=self.ctx.company)
+        return Response(feed_payload(feed))
 
     @extend_schema(request=None, responses={200: FeedOutput},
                    summary="A new secret feed address; the old one stops working")

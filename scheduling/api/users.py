@@ -146,7 +146,10 @@ class UserViewSet(ApiViewSet):
         # parse every successful response as JSON.
         membership = self.get_object()
         body = render(membership)
-        options = UserRemoveInput(data={**request.query_params.dict(), **(request.data or {})})
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError("Expected a JSON object: {\"reassignTo\"} or "
+                                              "{\"cancelAppointments\": true}")
+        options = UserRemoveInput(data={**request.query_params.dict(), **request.data})
         options.is_valid(raise_exception=True)
         reassign_to = options.validated_data.get("reassignTo")
         tenancy.user_remove(

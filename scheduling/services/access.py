@@ -97,7 +97,7 @@ def _maker_membership(api_key: ApiKey) -> Membership:
 
 
 def _acted_for(api_key: ApiKey, maker_membership: Membership, act_as: str) -> Membership:
-    if not act_as or act_as == str(api_key.created_by.uuid):
+    if not act_as or _same_uuid(act_as, api_key.created_by.uuid):
         return maker_membership
     if api_key.kind == ApiKeyKind.PERSONAL:
         raise Forbidden(PERSONAL_TOKEN_ACTS_AS_MAKER)
@@ -105,6 +105,13 @@ def _acted_for(api_key: ApiKey, maker_membership: Membership, act_as: str) -> Me
     if not membership.user.is_active:
         raise Forbidden("This user has been deactivated")
     return membership
+
+
+def _same_uuid(value: str, expected: uuid.UUID) -> bool:
+    try:
+        return uuid.UUID(value) == expected
+    except ValueError:
+        return False
 
 
 def company_membership(*, company: Company, user_uuid: str) -> Membership:

@@ -194,3 +194,17 @@ def test_create_api_key_gives_a_member_a_personal_token(owner, member, capsys):
     assert capsys.readouterr().out.strip().startswith("ak_live:")
     call_command("create_api_key", owner.company.slug, "--personal")
     assert capsys.readouterr().out.strip().startswith("rgo-")
+
+
+def test_a_personal_token_may_name_its_maker_in_any_spelling(member):
+    _, token = api_key_create(company=member.company, created_by=member.user, kind=PERSONAL)
+    upper = str(member.user.uuid).upper()
+    response = client_with(token).get("/v4/user/me", HTTP_X_MEETERGO_API_USER_ID=upper)
+    assert response.status_code == 200
+
+
+def test_a_platform_key_acting_for_a_deactivated_user_is_refused(owner, member):
+    member.user.is_active = False
+    member.user.save(update_fields=["is_active"])
+    _, token = api_key_create(company=owner.company, created_by=owner.user)
+    assert client_with(token, act_as=member).get("/v4/user/me").status_code == 403

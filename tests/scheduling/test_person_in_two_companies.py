@@ -268,3 +268,9 @@ def test_the_admin_deletes_a_free_user(operator_client, owner):
     free = make_member(owner, email="free@acme.test")
     operator_client.post(f"/admin/scheduling/user/{free.user_id}/delete/", {"post": "yes"})
     assert not User.objects.filter(pk=free.user_id).exists()
+
+
+def test_removal_options_must_be_an_object(api, busy_host):
+    host, _ = busy_host
+    response = api.delete(f"/v4/user/{host.user.uuid}", [1, 2], format="json")
+    assert response.status_code == 400
