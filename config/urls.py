@@ -1,13 +1,31 @@
 """Root URLs: the admin, the ``/v4`` API, its OpenAPI schema and docs."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from scheduling import calendar_feed_views
+from scheduling import calendar_feed_views, invitations
 from scheduling.api.errors import json_error
 
+# "Forgot your password?" on the admin's sign-in page, and the page that sets a
+# password from an invitation (scheduling/invitations.py): Django's own views and
+# tokens, under the reserved admin/ prefix and before the admin's catch-all.
+_admin_look = {"extra_context": invitations.admin_look()}
+password_urls = [
+    path("admin/password_reset/", invitations.PasswordResetView.as_view(**_admin_look),
+         name="admin_password_reset"),
+    path("admin/password_reset/done/", auth_views.PasswordResetDoneView.as_view(**_admin_look),
+         name="password_reset_done"),
+    path("admin/reset/<uidb64>/<token>/",
+         auth_views.PasswordResetConfirmView.as_view(**_admin_look),
+         name="password_reset_confirm"),
+    path("admin/reset/done/", auth_views.PasswordResetCompleteView.as_view(**_admin_look),
+         name="password_reset_complete"),
+]
+
 urlpatterns = [
+    *password_urls,
     path("admin/", admin.site.urls),
     path("v4/", include("scheduling.api.urls")),
     path("v4/", include("crm.api.urls")),

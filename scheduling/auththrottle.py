@@ -171,6 +171,20 @@ def failures_forget(address: str | None = None) -> None:
     _counters().forget(counted_as(address) if address else None)
 
 
+def attempt_wait(kind: str, address: str, *, limit: int, window: int,
+                 now: float | None = None) -> int:
+    """Count one attempt of ``kind`` (such as a password-reset request) from
+    ``address``, in a counter and window of its own; the seconds to wait when that
+    makes more than ``limit`` in the window, else 0. ``failures_forget()`` forgets
+    these counters too."""
+    try:
+        attempts, left = _counters().count(f"{kind}:{counted_as(address)}", window, now, True)
+    except redis.RedisError as exc:
+        logger.warning("Attempt store unreachable, letting the request through: %s", exc)
+        return 0
+    return max(1, math.ceil(left)) if attempts > limit else 0
+
+
 @receiver(user_login_failed, dispatch_uid="termin.auththrottle.login_failed")
 def _count_failed_sign_in(sender, credentials, request=None, **kwargs):
     if request is not None:

@@ -51,3 +51,21 @@ def sync_calendar_connection(connection_id: int) -> None:
     from .services.calendars import connection_sync
 
     connection_sync(connection_id=connection_id)
+
+
+# Retried like the appointment emails: a refused SMTP connection is an OSError.
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=3600, max_retries=8)
+def send_invitation(*, user_id: int, company_id: int, language: str) -> bool:
+    """A new user's invitation to set a password (queued by ``invitations.on_user_created``)."""
+    from . import invitations
+
+    return invitations.invitation_send(user_id=user_id, company_id=company_id,
+                                       language=language)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=3600, max_retries=8)
+def send_password_reset(*, user_id: int, language: str) -> bool:
+    """The email "Forgot your password?" asked for (queued by ``invitations.PasswordResetForm``)."""
+    from . import invitations
+
+    return invitations.password_reset_send(user_id=user_id, language=language)

@@ -6,6 +6,7 @@ from django.utils.text import slugify
 from webhooks import events
 from webhooks.services import emit
 
+from .. import invitations
 from ..choices import Role
 from ..errors import Conflict, DomainError, Forbidden
 from ..models import (
@@ -75,6 +76,7 @@ def company_create(
             email=owner_email, given_name=owner_given_name, family_name=owner_family_name,
             timezone=zone, slug=None,
         )
+        invitations.on_user_created(owner, company=company)
     Membership.objects.create(company=company, user=owner, role=Role.OWNER)
     return company, owner
 
@@ -125,6 +127,7 @@ def user_create(
     )
     membership = Membership.objects.create(company=company, user=user, role=role)
     emit(company, events.NEW_EMPLOYEE, user_payload(user, membership.role))
+    invitations.on_user_created(user, company=company)
     return membership
 
 
