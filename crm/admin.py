@@ -16,7 +16,18 @@ from django.db.models import Exists, OuterRef
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
+from scheduling.adminsite import (
+    NONE,
+    SHARED,
+    VIEW,
+    CompanyScopedAdmin,
+    CompanyScopedInline,
+    admin_access,
+    is_operator,
+)
 from scheduling.errors import DomainError
 from scheduling.models import Company, User
 from scheduling.timeutils import iso
@@ -72,7 +83,7 @@ class ContactForm(forms.ModelForm):
         return data
 
 
-class ContactEventInline(admin.TabularInline):
+class ContactEventInline(CompanyScopedInline, admin.TabularInline):
     model = ContactEvent
     fields = ("occurred_at", "event_type", "meeting_type_title", "meeting_type_slug",
               "room_display_name", "room_name", "attendee_id", "metadata")
@@ -80,7 +91,8 @@ class ContactEventInline(admin.TabularInline):
     ordering = ("-occurred_at", "-id")
     extra = 0
     can_delete = False
-    verbose_name_plural = "timeline"
+    verbose_name_plural = "timeline (newest first)"
+    read_only = True
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -94,7 +106,11 @@ class TagFilter(admin.SimpleListFilter):
     parameter_name = "tag"
 
     def lookups(self, request, model_admin):
-        names = ContactTag.objects.order_by("name").values_list("name", flat=True).distinct()
+        tags = ContactTag.objects.all()
+        if not is_operator(request):
+            access = admin_access(request)
+            tags = tags.filter(company=access.company if access else None)
+        names = tags.order_by("name").values_list("name", flat=True).distinct()
         return [(name, name) for name in names[:200]]
 
     def queryset(self, request, queryset):
@@ -109,7 +125,11 @@ class OwnerFilter(admin.SimpleListFilter):
     parameter_name = "owner"
 
     def lookups(self, request, model_admin):
-        users = User.objects.filter(memberships__isnull=False).distinct().order_by("email")
+        users = User.objects.filter(memberships__isnull=False)
+        if not is_operator(request):
+            access = admin_access(request)
+            users = users.filter(memberships__company=access.company if access else None)
+        users = users.distinct().order_by("email")
         return [("none", "No owner"), *[(str(u.pk), str(u)) for u in users[:200]]]
 
     def queryset(self, request, queryset):
@@ -121,7 +141,7 @@ class OwnerFilter(admin.SimpleListFilter):
 
 
 class ImportForm(forms.Form):
-    company = forms.ModelChoiceField(queryset=Company.objects.all())
+    company = forms.ModelChoiceField(queryset=Company.objects.none())
     file = forms.FileField(help_text=(
         "UTF-8 CSV with a header row: firstName, lastName, email, phoneNumber, tags "
         "(comma-separated), notes, crmCompanyId, accountOwnerId, additionalData (a JSON "
@@ -130,9 +150,19 @@ class ImportForm(forms.Form):
     dry_run = forms.BooleanField(required=False, initial=True,
                                  help_text="Check everything and report, but save nothing.")
 
+    def __init__(self, *args, companies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = companies
+        if companies.count() == 1:
+            self.fields["company"].initial = companies.first()
+
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(CompanyScopedAdmin):
+    """The company's shared contacts: members read, add and edit them; owners and
+    admins delete them (as in the API)."""
+
+    members = SHARED
     form = ContactForm
     list_display = ("__str__", "email", "phone_number", "tag_list", "account_owner",
                     "company", "event_count", "last_seen_at", "created_at")
@@ -142,8 +172,19 @@ class ContactAdmin(admin.ModelAdmin):
     search_help_text = "Part of a name, email or phone number"
     show_full_result_count = False  # a count of a million rows per page view is wasted
     readonly_fields = ("uuid", "no_show_count", "event_count", "last_seen_at", "created_at",
-                       "updated_at")
+                       "updated_at", "appointments")
     inlines = [ContactEventInline]
+
+    @admin.display(description="appointments")
+    def appointments(self, contact: Contact):
+        """The company's appointments booked by the contact's email or phone, newest first."""
+        found = selectors.contact_appointments(contact)[:50]
+        if not found:
+            return "None"
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{} {}</a> ({})', (
+            (reverse("admin:scheduling_appointment_change", args=[a.pk]),
+             a.start.strftime("%Y-%m-%d %H:%M UTC"), a.meeting_type_title,
+             a.get_status_display()) for a in found))
     actions = ["export_csv"]
     raw_id_fields = ("account_owner",)
 
@@ -179,7 +220,7 @@ class ContactAdmin(admin.ModelAdmin):
         for contact in queryset.select_related("company"):
             services.contact_delete(contact=contact, actor=actor)
 
-    @admin.action(description="Export selected contacts as CSV")
+    @admin.action(description="Export selected contacts as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         contacts = queryset.prefetch_related(None).order_by("pk")
         rows = selectors.with_related(contacts).iterator(chunk_size=2000)
@@ -196,7 +237,8 @@ class ContactAdmin(admin.ModelAdmin):
     def import_view(self, request):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
+        companies = self.admin_site._registry[Company].get_queryset(request)
+        form = ImportForm(request.POST or None, request.FILES or None, companies=companies)
         report = None
         if request.method == "POST" and form.is_valid():
             report = self._import(request, form.cleaned_data)
@@ -250,7 +292,7 @@ def import_rows(upload) -> list[dict]:
 def _import_row(raw: dict) -> dict:
     row, extra = {}, {}
     for column, value in raw.items():
-        value = (value or "").strip() if isinstance(value, str) else ""
+        value = unneutralise(value.strip()) if isinstance(value, str) else ""
         if not column or not value or column in IMPORT_IGNORED:
             continue
         if column == "additionalData":
@@ -268,18 +310,40 @@ def _import_row(raw: dict) -> dict:
     return row
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A text cell a spreadsheet shows as text: a formula's start gets a ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def unneutralise(value: str) -> str:
+    """The cell as it was before ``neutralise``."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def _export_rows(contacts):
     yield EXPORT_COLUMNS
     for contact in contacts:
-        yield (
-            contact.uuid, contact.first_name, contact.last_name, contact.email,
-            contact.phone_number, ", ".join(contact.tag_names), contact.notes,
-            contact.crm_company.uuid if contact.crm_company_id else "",
-            contact.account_owner.uuid if contact.account_owner_id else "",
-            json.dumps(contact.additional_data) if contact.additional_data else "",
-            contact.no_show_count, contact.event_count, iso(contact.last_seen_at) or "",
-            iso(contact.created_at), iso(contact.updated_at),
-        )
+        yield tuple(neutralise(cell) for cell in _export_cells(contact))
+
+
+def _export_cells(contact) -> tuple:
+    return (
+        contact.uuid, contact.first_name, contact.last_name, contact.email,
+        contact.phone_number, ", ".join(contact.tag_names), contact.notes,
+        contact.crm_company.uuid if contact.crm_company_id else "",
+        contact.account_owner.uuid if contact.account_owner_id else "",
+        json.dumps(contact.additional_data) if contact.additional_data else "",
+        contact.no_show_count, contact.event_count, iso(contact.last_seen_at) or "",
+        iso(contact.created_at), iso(contact.updated_at),
+    )
 
 
 class _Echo:
@@ -290,7 +354,9 @@ class _Echo:
 
 
 @admin.register(CrmCompany)
-class CrmCompanyAdmin(admin.ModelAdmin):
+class CrmCompanyAdmin(CompanyScopedAdmin):
+    members = VIEW
+
     list_display = ("name", "domain", "company", "created_at")
     list_filter = ("company",)
     search_fields = ("name", "domain")
@@ -307,7 +373,10 @@ class CrmCompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(admin.ModelAdmin):
+class AuditLogEntryAdmin(CompanyScopedAdmin):
+    members = NONE
+    read_only = True
+
     # The stored text rather than the links, which are cleared when the company
     # or a user is deleted.
     list_display = ("created_at", "action", "target_type", "target_id", "actor_email",

@@ -2,11 +2,11 @@
 
 import uuid
 
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from scheduling.errors import NotFound
-from scheduling.models import Company
+from scheduling.models import Appointment, Company
 
 from .models import Contact, ContactEvent, ContactTag
 
@@ -117,3 +117,14 @@ def contact_find_by_phone(*, company: Company, phone: str, for_update: bool = Fa
 def event_list(*, contact: Contact) -> QuerySet:
     """The contact's timeline, newest first."""
     return ContactEvent.objects.filter(contact=contact).order_by("-occurred_at", "-pk")
+
+
+def contact_appointments(contact: Contact) -> QuerySet:
+    """The company's appointments the contact attended (by email, or by phone for a
+    contact without one), newest first."""
+    attended = (Q(attendees__email__iexact=contact.email) if contact.email
+                else Q(attendees__phone=contact.phone_number))
+    if not (contact.email or contact.phone_number):
+        return Appointment.objects.none()
+    return (Appointment.objects.filter(attended, company_id=contact.company_id)
+            .order_by("-start", "-pk").distinct())

@@ -3,12 +3,30 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
+from webhooks.models import WebhookDelivery
+
+from .adminsite import (
+    NONE,
+    OWN,
+    VIEW,
+    CompanyScopedAdmin,
+    CompanyScopedInline,
+    ScopedRights,
+    ServiceWriteAdmin,
+    actor_for,
+    admin_access,
+    is_operator,
+)
+from .choices import Role
 from .errors import DomainError
 from .models import (
     ApiKey,
@@ -31,7 +49,7 @@ from .models import (
 )
 from .services import appointments as appointment_services
 from .services import calendars as calendar_services
-from .services import meeting_types, schedules, tenancy
+from .services import meeting_types, queues, rooms, schedules, tenancy
 from .services.api_keys import api_key_create, api_key_revoke, check_may_create
 
 
@@ -61,13 +79,51 @@ class ApiKeyCreateForm(forms.ModelForm):
         return data
 
 
-class MembershipInline(admin.TabularInline):
+def admin_access_in(request, user) -> Membership | None:
+    """``user``'s membership in the company the signed-in member works in (for an
+    operator: that one if any, else the user's first)."""
+    found = Membership.objects.select_related("user", "company").filter(user=user)
+    access = admin_access(request)
+    here = found.filter(company=access.company).first() if access else None
+    if here is not None or not is_operator(request):
+        return here
+    return found.order_by("pk").first()
+
+
+class CompanyUserAddForm(forms.ModelForm):
+    """A new user of the signed-in member's company, added through the same service
+    as ``POST /v4/user`` (``new_employee`` fires, the invitation is sent)."""
+
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+    class Meta:
+        model = User
+        fields = ("email", "given_name", "family_name")
+
+
+MEMBER_ADD_FIELDSETS = ((None, {"classes": ("wide",),
+                                "fields": ("email", "given_name", "family_name", "role")}),)
+
+
+class CompanyAdminForm(forms.ModelForm):
+    owner_email = forms.EmailField(required=False, help_text=(
+        "Its first owner (an existing user is reused by email); you when empty."))
+
+    class Meta:
+        model = Company
+        fields = ("name", "slug", "timezone")
+
+
+class MembershipInline(CompanyScopedInline, admin.TabularInline):
+    """Who belongs where, read only: roles change and people leave on the
+    memberships' own pages, through the same services as the API."""
+
     model = Membership
     extra = 0
-    autocomplete_fields = ("user",)
-    # Removing someone goes through the membership's own delete page, which settles
-    # the appointments they host (tenancy.membership_remove).
+    fields = ("user", "company", "role", "created_at")
+    readonly_fields = fields
     can_delete = False
+    read_only = True
 
 
 class RemovalRefusedMixin:
@@ -75,7 +131,7 @@ class RemovalRefusedMixin:
     pending or upcoming appointments is removed only once those are settled (the
     "Remove and cancel their appointments" action, or reassigning through the API)."""
 
-    def memberships_of(self, obj) -> list[Membership]:
+    def memberships_of(self, request, obj) -> list[Membership]:
         raise NotImplementedError
 
     def get_actions(self, request):
@@ -85,11 +141,13 @@ class RemovalRefusedMixin:
 
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "POST":
+        if obj is not None and request.method == "POST" and self.has_delete_permission(
+                request, obj):
             try:
                 with transaction.atomic():
-                    for membership in self.memberships_of(obj):
-                        tenancy.membership_remove(membership=membership)
+                    for membership in self.memberships_of(request, obj):
+                        tenancy.user_remove(
+                            membership=membership, actor=actor_for(request, membership.company))
             except DomainError as exc:
                 self.message_user(request, exc.message, level=messages.ERROR)
                 return HttpResponseRedirect(request.path)
@@ -102,7 +160,13 @@ class RemovalRefusedMixin:
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(CompanyScopedAdmin):
+    """Operators make and delete companies; a company's owners and admins keep its
+    name and time zone."""
+
+    company_field = "pk"
+    members = VIEW
+    form = CompanyAdminForm
     list_display = ("name", "slug", "timezone", "created_at")
     search_fields = ("name", "slug", "uuid")
     list_filter = ("timezone",)
@@ -110,9 +174,32 @@ class CompanyAdmin(admin.ModelAdmin):
     readonly_fields = ("uuid", "created_at")
     inlines = [MembershipInline]
 
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if obj is None else {}
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else (*self.readonly_fields, "slug")
+
+    def has_add_permission(self, request) -> bool:
+        return is_operator(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return is_operator(request)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            tenancy.company_update(company=obj, actor=actor_for(request, obj),
+                                   name=obj.name, timezone=obj.timezone)
+            return
+        owner = form.cleaned_data.get("owner_email") or request.user.email
+        company, _ = tenancy.company_create(name=obj.name, slug=obj.slug, timezone=obj.timezone,
+                                            owner_email=owner)
+        obj.pk, obj.uuid, obj.created_at = company.pk, company.uuid, company.created_at
+        obj._state.adding = False
+
 
 @admin.register(User)
-class UserAdmin(RemovalRefusedMixin, BaseUserAdmin):
+class UserAdmin(RemovalRefusedMixin, ScopedRights, BaseUserAdmin):
     ordering = ("email",)
     list_display = ("email", "given_name", "family_name", "slug", "timezone", "is_staff")
     list_filter = ("is_staff", "is_active", "memberships__company")
@@ -128,21 +215,103 @@ class UserAdmin(RemovalRefusedMixin, BaseUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "slug", "password1", "password2")}),
     )
     inlines = [MembershipInline]
+    company_field = "memberships__company"
+    owner_field = "pk"
+    members = OWN
 
-    def memberships_of(self, obj) -> list[Membership]:
-        return list(obj.memberships.select_related("user", "company"))
+    def memberships_of(self, request, obj) -> list[Membership]:
+        """Deleting a person removes them from every company the remover may act in;
+        an operator removes them everywhere."""
+        found = obj.memberships.select_related("user", "company")
+        access = admin_access(request)
+        if not is_operator(request):
+            found = found.filter(company=access.company)
+        return list(found)
+
+    def get_queryset(self, request):
+        return self.scope(request, super().get_queryset(request))
+
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj is not None else []
+
+    def get_list_filter(self, request):
+        return self.list_filter if is_operator(request) else ("is_active",)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets if is_operator(request) else MEMBER_ADD_FIELDSETS
+        if is_operator(request):
+            return self.fieldsets
+        return ((None, {"fields": ("uuid", "email", "password")}),
+                ("Profile", {"fields": ("given_name", "family_name", "timezone", "slug")}),
+                ("Dates", {"fields": ("date_joined", "last_login")}))
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None and not is_operator(request):
+            kwargs["form"] = CompanyUserAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change and is_operator(request):
+            return super().save_model(request, obj, form, change)  # a user of no company yet
+        if not change:
+            membership = tenancy.user_create(
+                company=admin_access(request).company, actor=admin_access(request),
+                email=form.cleaned_data["email"], given_name=form.cleaned_data["given_name"],
+                family_name=form.cleaned_data["family_name"], role=form.cleaned_data["role"])
+            obj.__dict__.update(membership.user.__dict__)
+            return
+        membership = admin_access_in(request, obj)
+        if membership is None:  # an operator changing someone of no company
+            return super().save_model(request, obj, form, change)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data
+                   if name in tenancy.PERSON_FIELDS - {"password"}}
+        tenancy.user_update(membership=membership, actor=actor_for(request, membership.company),
+                            **changes)
+        if is_operator(request):
+            super().save_model(request, obj, form, change)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, id)
+        membership = user and admin_access_in(request, user)
+        if membership is not None and not is_operator(request):
+            try:
+                tenancy.check_may_change_profile(
+                    membership=membership, actor=admin_access(request), fields=["password"])
+            except DomainError as exc:
+                raise PermissionDenied(exc.message) from exc
+        return super().user_change_password(request, id, form_url)
 
 
 @admin.register(Membership)
-class MembershipAdmin(RemovalRefusedMixin, admin.ModelAdmin):
+class MembershipAdmin(RemovalRefusedMixin, ServiceWriteAdmin):
     list_display = ("user", "company", "role", "created_at")
     list_filter = ("role", "company")
     search_fields = ("user__email", "company__name")
     autocomplete_fields = ("user", "company")
     actions = ["remove_cancelling"]
 
-    def memberships_of(self, obj) -> list[Membership]:
+    def memberships_of(self, request, obj) -> list[Membership]:
         return [obj]
+
+    def get_fields(self, request, obj=None):
+        return ("user", "company", "role") if obj is None else ("user", "company", "role",
+                                                                "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("created_at",) if obj is None else ("user", "company", "created_at")
+
+    def has_add_permission(self, request) -> bool:
+        # People join a company by being added as users (with their invitation).
+        return is_operator(request)
+
+    def service_save(self, request, instance, data):
+        if instance.pk is None:  # operators only (has_add_permission)
+            return Membership.objects.create(company=data["company"], user=data["user"],
+                                             role=data["role"])
+        current = Membership.objects.select_related("user", "company").get(pk=instance.pk)
+        return tenancy.user_update(membership=current, actor=actor_for(request, current.company),
+                                   role=data["role"])
 
     @admin.action(description="Remove from the company and cancel the appointments they host")
     def remove_cancelling(self, request, queryset):
@@ -150,7 +319,8 @@ class MembershipAdmin(RemovalRefusedMixin, admin.ModelAdmin):
         for membership in queryset.select_related("user", "company"):
             try:
                 with transaction.atomic():
-                    tenancy.membership_remove(membership=membership, cancel_appointments=True)
+                    tenancy.user_remove(membership=membership, cancel_appointments=True,
+                                        actor=actor_for(request, membership.company))
                 removed += 1
             except DomainError as exc:
                 self.message_user(request, f"{membership}: {exc.message}", level=messages.ERROR)
@@ -158,9 +328,13 @@ class MembershipAdmin(RemovalRefusedMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    """Keys are created here through the same service as the command; the full
-    token is shown once, in the message after saving."""
+class ApiKeyAdmin(CompanyScopedAdmin):
+    """Credentials are created here through the same service as the command; the
+    full token is shown once, in the message after saving. Members make and revoke
+    their own personal access tokens."""
+
+    members = OWN
+    owner_field = "created_by"
 
     list_display = ("name", "kind", "company", "created_by", "expires_at", "last_used_at",
                     "revoked_at")
@@ -190,9 +364,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
+        maker = form.cleaned_data["created_by"]
+        if not is_operator(request) and maker != request.user and not admin_access(
+                request).has_role(Role.ADMIN):
+            raise PermissionDenied
         api_key, token = api_key_create(
             company=form.cleaned_data["company"],
-            created_by=form.cleaned_data["created_by"],
+            created_by=maker,
             name=form.cleaned_data.get("name", ""),
             days=form.cleaned_data["days"],
             kind=form.cleaned_data["kind"],
@@ -204,6 +382,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
             f"Copy this key now; it is not shown again: {token}",
             level=messages.WARNING,
         )
+
+    def get_changeform_initial_data(self, request):
+        return {**super().get_changeform_initial_data(request), "created_by": request.user.pk,
+                "kind": "platform" if self._admin(request) else "personal"}
+
+    def _admin(self, request) -> bool:
+        access = admin_access(request)
+        return is_operator(request) or (access is not None and access.has_role(Role.ADMIN))
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):
@@ -222,59 +408,54 @@ def _field_errors(form, errors, field: str) -> None:
 
 
 class MeetingTypeAdminForm(forms.ModelForm):
+    """The meeting type's fields; every rule is the service's (``ServiceWriteAdmin``)."""
+
     class Meta:
         model = MeetingType
         fields = (
-            "company", "owner", "title", "slug", "description", "hosts", "queue", "schedule",
+            "company", "title", "slug", "description", "hosts", "queue", "schedule",
             "durations", "default_duration", "slot_interval", "buffer_before", "buffer_after",
             "minimum_notice", "max_days_in_advance", "daily_limit", "channels", "locations",
             "form_fields", "double_opt_in", "require_host_confirmation",
             "allow_phone_only_booking", "ics_title", "ics_description",
         )
 
-    def clean(self):
-        data = super().clean()
-        durations, default, errors = meeting_types.normalize_durations(
-            data.get("durations"), data.get("default_duration"))
-        _field_errors(self, errors, "durations")
-        data["durations"], data["default_duration"] = durations, default
-        locations, channels, errors = meeting_types.normalize_locations(
-            data.get("locations") or [], data.get("channels") or None)
-        _field_errors(self, errors, "locations")
-        data["locations"], data["channels"] = locations, channels
-        data["form_fields"], errors = meeting_types.normalize_form_fields(
-            data.get("form_fields") or [])
-        _field_errors(self, errors, "form_fields")
-        self._check_company(data)
-        return data
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].required = False  # the service makes one from the title
 
-    def _check_company(self, data) -> None:
-        """Hosts, queue and schedule of the meeting type's own company only."""
-        company = data.get("company")
-        if company is None:
-            return
-        hosts, queue = data.get("hosts"), data.get("queue")
-        if queue and hosts:
-            self.add_error("queue", "Choose hosts or a queue, not both")
-        if hosts and hosts.exclude(memberships__company=company).exists():
-            self.add_error("hosts", "Every host must be a user of the company")
-        if queue and queue.company_id != company.pk:
-            self.add_error("queue", "The queue belongs to another company")
-        schedule = data.get("schedule")
-        if schedule and schedule.company_id != company.pk:
-            self.add_error("schedule", "The schedule belongs to another company")
+
+# Service field names (as the API reports them) -> admin form fields.
+MEETING_TYPE_FIELDS = {
+    "hostIds": "hosts", "queueId": "queue", "scheduleId": "schedule", "slug": "slug",
+    "durations": "durations", "defaultDuration": "default_duration", "locations": "locations",
+    "channels": "channels", "formFields": "form_fields", "title": "title",
+}
+MEETING_TYPE_PLAIN = ("description", "slot_interval", "buffer_before", "buffer_after",
+                      "minimum_notice", "max_days_in_advance", "daily_limit", "double_opt_in",
+                      "require_host_confirmation", "allow_phone_only_booking", "ics_title",
+                      "ics_description", "durations", "default_duration", "locations",
+                      "channels", "form_fields")
 
 
 @admin.register(MeetingType)
-class MeetingTypeAdmin(admin.ModelAdmin):
+class MeetingTypeAdmin(ServiceWriteAdmin):
+    """Members manage the meeting types they host; writes go through the same
+    service as ``/v4/meeting-type``."""
+
+    service_fields = MEETING_TYPE_FIELDS
+
+    members = OWN
+    owner_field = "hosts"
     form = MeetingTypeAdminForm
     list_display = ("title", "slug", "company", "owner", "queue", "default_duration",
                     "double_opt_in", "require_host_confirmation")
     list_filter = ("company", "double_opt_in", "require_host_confirmation",
                    "allow_phone_only_booking")
     search_fields = ("title", "slug", "uuid", "owner__email")
-    readonly_fields = ("uuid", "created_at", "updated_at")
-    autocomplete_fields = ("company", "owner", "hosts", "queue", "schedule")
+    readonly_fields = ("uuid", "owner", "created_at", "updated_at")
+    autocomplete_fields = ("company", "hosts", "queue", "schedule")
     fieldsets = (
         (None, {"fields": ("uuid", "company", "owner", "title", "slug", "description")}),
         ("Hosts", {"fields": ("hosts", "queue", "schedule")}),
@@ -287,15 +468,88 @@ class MeetingTypeAdmin(admin.ModelAdmin):
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else (*self.readonly_fields, "company")
 
-class QueueMemberInline(admin.TabularInline):
+    def service_save(self, request, instance, data):
+        company = data.get("company") or instance.company
+        fields = {name: data[name] for name in MEETING_TYPE_PLAIN if name in data}
+        fields["slug"] = data.get("slug") or None
+        schedule = data.get("schedule")
+        fields["schedule_id"] = str(schedule.uuid) if schedule else None
+        if data.get("queue"):
+            fields["queue_id"] = str(data["queue"].uuid)
+        elif data.get("hosts"):
+            fields["host_ids"] = [str(user.uuid) for user in data["hosts"]]
+        actor = actor_for(request, company)
+        if instance.pk is None:
+            return meeting_types.meeting_type_create(company=company, actor=actor,
+                                                     title=data["title"], **fields)
+        return meeting_types.meeting_type_update(
+            meeting_type=MeetingType.objects.get(pk=instance.pk), actor=actor,
+            title=data["title"], **fields)
+
+    def delete_model(self, request, obj):
+        meeting_types.meeting_type_delete(meeting_type=obj)
+
+
+class QueueMemberInline(CompanyScopedInline, admin.TabularInline):
+    """Who is in the queue, read only: the queue's own form changes its members."""
+
     model = QueueMember
-    extra = 1
-    autocomplete_fields = ("user",)
+    extra = 0
+    fields = ("user", "created_at")
+    readonly_fields = fields
+    can_delete = False
+    read_only = True
+
+
+class QueueAdminForm(forms.ModelForm):
+    members = forms.ModelMultipleChoiceField(queryset=User.objects.none(), required=False)
+
+    class Meta:
+        model = Queue
+        fields = ("company", "name", "kind")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["members"].initial = list(self.instance.members.all())
 
 
 @admin.register(Queue)
-class QueueAdmin(admin.ModelAdmin):
+class QueueAdmin(ServiceWriteAdmin):
+    """Writes through the same service as ``/v4/queue`` (owners and admins)."""
+
+    members = VIEW
+    form = QueueAdminForm
+    service_fields = {"memberIds": "members"}
+
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj is not None else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["members"].queryset = self.admin_site._registry[User].get_queryset(
+            request)
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else (*self.readonly_fields, "company")
+
+    def service_save(self, request, instance, data):
+        company = data.get("company") or instance.company
+        members = [str(user.uuid) for user in data.get("members") or []]
+        actor = actor_for(request, company)
+        if instance.pk is None:
+            return queues.queue_create(company=company, actor=actor, name=data["name"],
+                                       kind=data["kind"], member_ids=members)
+        return queues.queue_update(queue=Queue.objects.get(pk=instance.pk), actor=actor,
+                                   name=data["name"], kind=data["kind"], member_ids=members)
+
+    def delete_model(self, request, obj):
+        queues.queue_delete(queue=obj, actor=actor_for(request, obj.company))
+
     list_display = ("name", "kind", "company", "created_at")
     list_filter = ("kind", "company")
     search_fields = ("name", "uuid")
@@ -317,7 +571,7 @@ class ScheduleOverrideForm(forms.ModelForm):
         return intervals
 
 
-class ScheduleOverrideInline(admin.TabularInline):
+class ScheduleOverrideInline(CompanyScopedInline, admin.TabularInline):
     model = ScheduleOverride
     form = ScheduleOverrideForm
     extra = 1
@@ -348,9 +602,12 @@ class ScheduleAdminForm(forms.ModelForm):
 
 
 @admin.register(AvailabilitySchedule)
-class AvailabilityScheduleAdmin(admin.ModelAdmin):
+class AvailabilityScheduleAdmin(CompanyScopedAdmin):
     """Saved through the same services as the API, so "one default per user" moves
-    the default instead of failing."""
+    the default instead of failing. Members manage their own."""
+
+    members = OWN
+    owner_field = "user"
 
     form = ScheduleAdminForm
     list_display = ("name", "user", "company", "timezone", "is_default", "updated_at")
@@ -375,7 +632,21 @@ class AvailabilityScheduleAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusyTime)
-class BusyTimeAdmin(admin.ModelAdmin):
+class BusyTimeAdmin(CompanyScopedAdmin):
+    """Busy time of the company's people: read from the company's calendars, or
+    blocked by hand (which blocks the person in every company)."""
+
+    members = OWN
+    owner_field = "user"
+    company_field = "user__memberships__company"
+
+    def scope(self, request, queryset):
+        queryset = super().scope(request, queryset)
+        access = admin_access(request)
+        if is_operator(request) or access is None:
+            return queryset
+        return queryset.filter(Q(company__isnull=True) | Q(company=access.company))
+
     list_display = ("user", "start", "end", "source", "label")
     list_filter = ("source",)
     search_fields = ("user__email", "label")
@@ -385,9 +656,12 @@ class BusyTimeAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarConnection)
-class CalendarConnectionAdmin(admin.ModelAdmin):
+class CalendarConnectionAdmin(CompanyScopedAdmin):
     """External calendars; rows are made through the API (its URL checks), so the
-    admin shows their status and can read them again."""
+    admin shows their status and can read them again. Members see their own."""
+
+    members = OWN
+    owner_field = "user"
 
     list_display = ("__str__", "user", "company", "last_synced_at", "busy_count", "last_error_at")
     list_filter = ("company",)
@@ -400,17 +674,19 @@ class CalendarConnectionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Read the selected calendars again now")
+    @admin.action(description="Read the selected calendars again soon")
     def sync_now(self, request, queryset):
+        # Queued, never run inside the request: a slow feed must not hold a web worker.
         for connection in queryset:
-            calendar_services.connection_sync(connection_id=connection.pk)
-        self.message_user(request, f"Read {queryset.count()} calendar(s); see their status.")
+            calendar_services.connection_sync_later(connection=connection)
+        self.message_user(request, f"Queued {queryset.count()} calendar(s) to be read again; "
+                                   "their status shows the result.")
 
 
 # --- Bookings: appointments and metered usage -----------------------------------------
 
 
-class AppointmentHostInline(admin.TabularInline):
+class AppointmentHostInline(CompanyScopedInline, admin.TabularInline):
     model = AppointmentHost
     extra = 0
     can_delete = False
@@ -421,7 +697,19 @@ class AppointmentHostInline(admin.TabularInline):
         return False
 
 
-class AttendeeInline(admin.TabularInline):
+class SentEmailInline(CompanyScopedInline, admin.TabularInline):
+    """The emails sent about the appointment."""
+
+    model = SentEmail
+    extra = 0
+    can_delete = False
+    fields = ("sent_at", "recipient", "kind", "subject", "language")
+    readonly_fields = fields
+    read_only = True
+    verbose_name_plural = "emails sent"
+
+
+class AttendeeInline(CompanyScopedInline, admin.TabularInline):
     model = Attendee
     extra = 0
     can_delete = False
@@ -434,10 +722,13 @@ class AttendeeInline(admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(CompanyScopedAdmin):
     """Appointments are made by booking; here staff read them, keep an internal note
     and cancel, confirm, decline or mark no-shows through the same services as the
-    API. The list page also shows the API bookings metered per month."""
+    API. The list page also shows the API bookings metered per month. Members read
+    the company's appointments."""
+
+    members = VIEW
 
     list_display = ("start", "meeting_type_title", "status", "company", "channel", "source",
                     "primary_email", "created_at")
@@ -446,14 +737,27 @@ class AppointmentAdmin(admin.ModelAdmin):
                      "host_rows__host__email")
     date_hierarchy = "start"
     ordering = ("-start",)
-    inlines = [AppointmentHostInline, AttendeeInline]
+    inlines = [AppointmentHostInline, AttendeeInline, SentEmailInline]
     actions = ["cancel", "confirm", "decline", "mark_no_show"]
     fields = ("uuid", "company", "meeting_type", "meeting_type_title", "status", "start", "end",
               "channel", "location", "meeting_link", "ics_title", "ics_description",
               "bringalong_emails", "skip_notifications", "source", "hold_expires_at",
               "confirmed_at", "cancelled_at", "cancel_reason", "no_show_at", "created_at",
-              "updated_at", "internal_note")
+              "updated_at", "webhook_deliveries", "internal_note")
     readonly_fields = fields[:-1]
+
+    @admin.display(description="Webhook deliveries")
+    def webhook_deliveries(self, appointment):
+        """Every delivery of an event about this appointment, newest first."""
+        deliveries = (WebhookDelivery.objects
+                      .filter(endpoint__company_id=appointment.company_id,
+                              event__data__id=str(appointment.uuid))
+                      .select_related("event", "endpoint").order_by("-created_at")[:50])
+        if not deliveries:
+            return "None"
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> to {}: {}', (
+            (reverse("admin:webhooks_webhookdelivery_change", args=[d.pk]), d.event.event,
+             d.endpoint.url, d.get_status_display()) for d in deliveries))
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("company").prefetch_related(
@@ -522,7 +826,10 @@ def _usage_rows(request) -> list[dict]:
             first - datetime.timedelta(days=1), datetime.time(0), datetime.UTC),
     ).distinct().order_by("name")
     chosen = request.GET.get("company__id__exact", "")
-    if chosen.isdigit():
+    if not is_operator(request):
+        access = admin_access(request)
+        companies = Company.objects.filter(pk=access.company.pk if access else None)
+    elif chosen.isdigit():
         companies = Company.objects.filter(pk=int(chosen))
     return [{"company": company,
              "months": appointment_services.usage_by_month(company=company, first=first,
@@ -534,7 +841,7 @@ def _usage_rows(request) -> list[dict]:
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(ServiceWriteAdmin):
     """A workspace's named rooms; a booking's own room appears once someone joined it."""
 
     list_display = ("display_name", "name", "company", "appointment", "join_url", "created_at")
@@ -544,6 +851,20 @@ class RoomAdmin(admin.ModelAdmin):
     readonly_fields = ("uuid", "appointment", "join_url", "created_at", "updated_at")
     fields = ("company", "display_name", "name", "join_url", "appointment", "uuid",
               "created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else (*self.readonly_fields, "company")
+
+    def service_save(self, request, instance, data):
+        actor_for(request, data.get("company") or instance.company)
+        if instance.pk is None:
+            return rooms.room_create(company=data["company"], name=data["name"],
+                                     display_name=data.get("display_name", ""))
+        return rooms.room_update(room=Room.objects.get(pk=instance.pk), name=data["name"],
+                                 display_name=data.get("display_name", ""))
+
+    def delete_model(self, request, obj):
+        rooms.room_delete(room=obj)
 
     @admin.display(description="Join page")
     def join_url(self, room: Room) -> str:
@@ -556,8 +877,12 @@ class RoomAdmin(admin.ModelAdmin):
 
 
 @admin.register(SentEmail)
-class SentEmailAdmin(admin.ModelAdmin):
+class SentEmailAdmin(CompanyScopedAdmin):
     """The log of emails sent about appointments (scheduling/notifications.py); read only."""
+
+    company_field = "appointment__company"
+    members = NONE
+    read_only = True
 
     list_display = ("sent_at", "recipient", "kind", "subject", "language", "appointment_link")
     list_filter = ("kind", "language", "appointment__company")

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from scheduling.adminsite import NONE, CompanyScopedAdmin, CompanyScopedInline
 from scheduling.errors import DomainError
 
 from . import events, services, urlguard
@@ -13,7 +14,10 @@ from .models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoin
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(CompanyScopedAdmin):
+    members = NONE
+    read_only = True
+
     list_display = ("event", "company", "created_at", "uuid")
     list_filter = ("event", "company")
     search_fields = ("uuid", "event")
@@ -46,7 +50,9 @@ class EndpointForm(forms.ModelForm):
         return self.cleaned_data["url"]
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(CompanyScopedInline, admin.TabularInline):
+    read_only = True
+
     model = WebhookDelivery
     fields = ("delivery_link", "event", "status", "attempt_count", "last_status_code",
               "next_attempt_at", "created_at")
@@ -68,7 +74,9 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(CompanyScopedAdmin):
+    members = NONE
+
     form = EndpointForm
     list_display = ("url", "company", "active", "disabled_reason", "failing_since", "created_at")
     list_filter = ("active", "company")
@@ -99,7 +107,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 messages.error(request, f"{endpoint}: {exc.message}")
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(CompanyScopedInline, admin.TabularInline):
+    read_only = True
+
     model = WebhookAttempt
     fields = ("attempted_at", "succeeded", "status_code", "duration_ms", "error",
               "response_excerpt")
@@ -110,7 +120,10 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(CompanyScopedAdmin):
+    company_field = "endpoint__company"
+    members = NONE
+
     list_display = ("event", "endpoint", "status", "attempt_count", "last_status_code",
                     "next_attempt_at", "created_at")
     list_filter = ("status", "event__event", "endpoint__company")

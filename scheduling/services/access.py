@@ -37,6 +37,8 @@ class Access:
     api_key: ApiKey | None = None
     # The credential's secret, from which its idempotency records are encrypted.
     secret: str = field(default="", repr=False)
+    # An operator of the installation (a superuser in the admin), not a member.
+    operator: bool = False
 
     @property
     def user(self) -> User:
@@ -139,3 +141,11 @@ def as_access(actor: "Access | Membership") -> Access:
     """Services take an ``Access``; a bare membership (scripts, demo data) acts as
     that member."""
     return actor if isinstance(actor, Access) else member_access(membership=actor)
+
+
+def operator_access(*, company: Company, user: User) -> Access:
+    """An operator of the installation (a superuser) acting in ``company`` with an
+    owner's rights, through the admin."""
+    membership = Membership(company=company, user=user, role=Role.OWNER)
+    return Access(company=company, membership=membership, maker=user, maker_role=Role.OWNER,
+                  operator=True)

@@ -67,6 +67,7 @@ def test_the_internal_note_is_saved_through_the_service(staff, appointment):
     response = staff.post(f"/admin/scheduling/appointment/{appointment.pk}/change/", {
         "internal_note": "Call before", "host_rows-TOTAL_FORMS": "0",
         "host_rows-INITIAL_FORMS": "0", "attendees-TOTAL_FORMS": "0",
-        "attendees-INITIAL_FORMS": "0"})
+        "attendees-INITIAL_FORMS": "0", "sent_emails-TOTAL_FORMS": "0",
+        "sent_emails-INITIAL_FORMS": "0"})
     assert response.status_code in (200, 302)
     assert Appointment.objects.get(pk=appointment.pk).internal_note == "Call before"
