@@ -37,3 +37,22 @@ class OffsetDateTimeField(serializers.DateTimeField):
                 self.fail("naive")
             return parsed.astimezone(dt.UTC)
         return super().to_internal_value(value)
+
+
+class StrictSerializer(serializers.Serializer):
+    """A body whose fields the endpoint does not know is a 400 naming each of them
+    (SPEC section 3: nothing a client sends is dropped silently). Nested strict
+    serializers report their unknown fields dotted (``attendee.nickname``).
+
+    ``also_known`` names fields read elsewhere (aliases a view maps itself)."""
+
+    also_known: frozenset[str] = frozenset()
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields) - self.also_known)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [f"Unknown field {name!r}: this endpoint does not support it"]
+                     for name in unknown})
+        return super().to_internal_value(data)

@@ -1,0 +1,39 @@
+"""``StrictSerializer``: a field the endpoint does not know is a 400 naming it."""
+
+import pytest
+from rest_framework import serializers
+
+from scheduling.api.fields import StrictSerializer
+
+
+class Attendee(StrictSerializer):
+    email = serializers.EmailField()
+
+
+class Booking(StrictSerializer):
+    start = serializers.CharField()
+    attendee = Attendee()
+    also_known = frozenset({"legacyStart"})
+
+
+def errors_of(data) -> dict:
+    serializer = Booking(data=data)
+    assert not serializer.is_valid()
+    return serializer.errors
+
+
+def test_an_unknown_field_is_named():
+    errors = errors_of({"start": "x", "attendee": {"email": "a@b.test"}, "colour": "red"})
+    assert list(errors) == ["colour"]
+    assert "Unknown field 'colour'" in errors["colour"][0]
+
+
+def test_an_unknown_nested_field_is_named_under_its_parent():
+    errors = errors_of({"start": "x", "attendee": {"email": "a@b.test", "nickname": "J"}})
+    assert list(errors["attendee"]) == ["nickname"]
+
+
+@pytest.mark.parametrize("extra", [{}, {"legacyStart": "y"}])
+def test_known_fields_and_declared_aliases_pass(extra):
+    serializer = Booking(data={"start": "x", "attendee": {"email": "a@b.test"}, **extra})
+    assert serializer.is_valid(), serializer.errors
