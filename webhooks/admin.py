@@ -98,6 +98,13 @@ class WebhookEndpointAdmin(CompanyScopedAdmin):
         obj._state.adding = False
         messages.warning(request, f"Signing secret (shown only now): {created.secret}")
 
+    def delete_model(self, request, obj):
+        services.endpoint_delete(endpoint=obj)
+
+    def delete_queryset(self, request, queryset):
+        for endpoint in queryset:
+            services.endpoint_delete(endpoint=endpoint)
+
     @admin.action(description="Send a test event")
     def send_test_event(self, request, queryset):
         for endpoint in queryset:
