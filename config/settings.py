@@ -123,6 +123,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Over-long addresses and API bodies are refused before anything reads them.
+    "scheduling.requestlimits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session is loaded: refused attempts should cost next to nothing.
     "scheduling.auththrottle.AuthFailureThrottleMiddleware",
@@ -342,3 +344,11 @@ AUTH_FAILURE_WINDOW = env_int("AUTH_FAILURE_WINDOW", 900)
 # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed
 # (scheduling/clientaddr.py); everyone else is counted by their own address.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+
+# Signed links in emails (scheduling/links.py) stop working this many days after
+# the meeting ends.
+LINK_DAYS_AFTER_MEETING = env_int("LINK_DAYS_AFTER_MEETING", 7)
+# Request limits (scheduling/requestlimits.py): a longer address (path and query)
+# is a 414. gunicorn must let such lines through: run it with
+# --limit-request-line 8190 (its maximum), as bin/quickstart does.
+MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 4096)

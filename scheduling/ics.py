@@ -1,8 +1,9 @@
 """iCalendar (.ics) files of appointments, built with ``icalendar``.
 
-The confirmation page offers the download and emails attach the same bytes, so
+The confirmation page offers the download and emails attach the same event, so
 an attendee's calendar sees one event (one ``UID``) whatever route it came by;
-a reschedule raises ``SEQUENCE`` so calendars replace the old time.
+a reschedule raises ``SEQUENCE`` so calendars replace the old time. Only the
+booker's copy carries the link to cancel or reschedule.
 """
 
 import datetime as dt
@@ -33,33 +34,38 @@ def appointment_title(appointment: Appointment) -> str:
         appointment.meeting_type_title
 
 
-def appointment_description(appointment: Appointment) -> str:
+def appointment_description(appointment: Appointment, *, manage_link: bool = False) -> str:
+    """The event's description; with ``manage_link`` (for the booker alone, who may
+    cancel or move the meeting) the link to do so."""
     meeting_type = appointment.meeting_type
     text = appointment.ics_description or (meeting_type.ics_description if meeting_type else "")
     lines = [text] if text else []
     if appointment.meeting_link:
         lines.append(f"Join: {appointment.meeting_link}")
-    lines.append(f"Reschedule or cancel: {links.manage_url(appointment)}")
+    if manage_link and appointment.status in _STATUS:
+        lines.append(f"Reschedule or cancel: {links.manage_url(appointment)}")
     return "\n\n".join(lines)
 
 
-def appointment_ics(appointment: Appointment, *, method: str = "PUBLISH") -> bytes:
+def appointment_ics(appointment: Appointment, *, method: str = "PUBLISH",
+                    manage_link: bool = False) -> bytes:
     """The appointment as an iCalendar file with one event.
 
     ``method`` is ``PUBLISH`` for a download, ``REQUEST`` for an invitation by
     email or ``CANCEL`` when it is called off (a cancelled appointment is always
-    sent as ``CANCEL``).
+    sent as ``CANCEL``). ``manage_link`` puts the link that cancels or moves the
+    meeting in the description: only for the booker, never for guests or hosts.
     """
     cancelled = appointment.status not in _STATUS
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("method", "CANCEL" if cancelled else method)
-    cal.add_component(_event(appointment, cancelled))
+    cal.add_component(_event(appointment, cancelled, manage_link))
     return cal.to_ical()
 
 
-def _event(appointment: Appointment, cancelled: bool) -> Event:
+def _event(appointment: Appointment, cancelled: bool, manage_link: bool) -> Event:
     event = Event()
     event.add("uid", f"{appointment.uuid}@termin")
     event.add("dtstamp", appointment.updated_at.astimezone(dt.UTC))
@@ -70,7 +76,7 @@ def _event(appointment: Appointment, cancelled: bool) -> Event:
     event.add("sequence", max(0, int((appointment.updated_at - appointment.created_at)
                                      .total_seconds())))
     event.add("summary", appointment_title(appointment))
-    event.add("description", appointment_description(appointment))
+    event.add("description", appointment_description(appointment, manage_link=manage_link))
     event.add("status", "CANCELLED" if cancelled else _STATUS[appointment.status])
     if appointment.location:
         event.add("location", appointment.location)
@@ -91,13 +97,14 @@ def _event(appointment: Appointment, cancelled: bool) -> Event:
     return event
 
 
-def google_calendar_url(appointment: Appointment) -> str:
+def google_calendar_url(appointment: Appointment, *, manage_link: bool = False) -> str:
     """A link that opens Google Calendar's form for adding this event."""
     stamp = "%Y%m%dT%H%M%SZ"
     start = appointment.start.astimezone(dt.UTC).strftime(stamp)
     end = appointment.end.astimezone(dt.UTC).strftime(stamp)
     query = {"action": "TEMPLATE", "text": appointment_title(appointment),
-             "dates": f"{start}/{end}", "details": appointment_description(appointment)}
+             "dates": f"{start}/{end}",
+             "details": appointment_description(appointment, manage_link=manage_link)}
     if appointment.location:
         query["location"] = appointment.location
     return f"https://calendar.google.com/calendar/render?{urlencode(query)}"

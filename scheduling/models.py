@@ -450,6 +450,13 @@ class AppointmentSource(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+def new_manage_nonce() -> str:
+    """A fresh value for ``Appointment.manage_nonce`` (64 random bits)."""
+    import secrets
+
+    return secrets.token_urlsafe(8)
+
+
 class Appointment(models.Model):
     """A booked meeting (or a provisional one holding its slot until confirmed).
 
@@ -481,6 +488,9 @@ class Appointment(models.Model):
     bringalong_emails = models.JSONField(default=list, blank=True)
     skip_notifications = models.BooleanField(default=False)
     secret_digest = models.CharField(max_length=64, editable=False)
+    # Signed into the attendee's manage links (scheduling/links.py) and replaced on
+    # every reschedule and cancellation, so links sent before stop working.
+    manage_nonce = models.CharField(max_length=22, default=new_manage_nonce, editable=False)
     source = models.CharField(max_length=10, choices=AppointmentSource.choices,
                               default=AppointmentSource.API)
     hold_expires_at = models.DateTimeField(null=True, blank=True)

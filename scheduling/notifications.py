@@ -16,8 +16,12 @@ Rules every email follows:
   reminders included; hosts still get theirs (the booking document says the flag
   skips notifications "to the attendee", and a host must still be asked to confirm).
 * Bring-along guests get the confirmation with the .ics, the reschedule, the
-  cancellation of a confirmed booking and reminders, but no manage link: only the
-  booker may cancel or move the booking.
+  cancellation of a confirmed booking and reminders, but no manage link, neither
+  in the email nor in its .ics: only the booker may cancel or move the booking.
+  Hosts' emails and .ics carry none either.
+* Names, titles and reasons are the attendee's or the staff's text: the HTML
+  makes links only of addresses Termin built (join, manage, confirm), and the
+  subject is folded onto one line (``scheduling/text.py``) whatever was stored.
 * An email about a state the appointment has left (a confirmation of a booking
   cancelled meanwhile) is not sent.
 * Every email sent is logged as a ``SentEmail`` row, written in the transaction
@@ -27,6 +31,7 @@ Rules every email follows:
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -39,6 +44,7 @@ from django.utils.translation import pgettext
 
 from . import links
 from .models import Appointment, AppointmentStatus, Attendee, EmailKind, SentEmail, User
+from .text import single_line
 from .timeutils import canonical_timezone, get_zone
 
 logger = logging.getLogger(__name__)
@@ -209,7 +215,7 @@ def cancellation_send(batch: "Batch") -> None:
             msg.subject = _("Cancelled: %(title)s on %(when)s") % msg.names
             msg.intro = [_("This appointment has been cancelled.")]
             if appointment.cancel_reason:
-                msg.details.append((_("Reason"), appointment.cancel_reason))
+                msg.details.append(Detail(_("Reason"), appointment.cancel_reason))
 
 
 def declined_send(batch: "Batch") -> None:
@@ -221,7 +227,7 @@ def declined_send(batch: "Batch") -> None:
             msg.intro = [_("Unfortunately %(host)s cannot take this appointment. The time "
                            "is free again; you are welcome to book another.") % msg.names]
             if batch.appointment.cancel_reason:
-                msg.details.append((_("Reason"), batch.appointment.cancel_reason))
+                msg.details.append(Detail(_("Reason"), batch.appointment.cancel_reason))
 
 
 def reschedule_send(batch: "Batch", previous: dt.datetime) -> None:
@@ -232,7 +238,7 @@ def reschedule_send(batch: "Batch", previous: dt.datetime) -> None:
             msg.subject = _("Rescheduled: %(title)s, now on %(when)s") % msg.names
             msg.intro = [_("This appointment has moved to a new time. The updated "
                            "invitation for your calendar is attached.")]
-            msg.details.insert(2, (_("Previously"), msg.format_when(previous)))
+            msg.details.insert(2, Detail(_("Previously"), msg.format_when(previous)))
             msg.actions = batch.manage_actions(attendee)
 
 
@@ -285,7 +291,7 @@ def host_cancelled_send(batch: "Batch") -> None:
             msg.subject = _("Cancelled: %(title)s with %(attendee)s on %(when)s") % msg.names
             msg.intro = [_("This appointment has been cancelled; the time is free again.")]
             if batch.appointment.cancel_reason:
-                msg.details.append((_("Reason"), batch.appointment.cancel_reason))
+                msg.details.append(Detail(_("Reason"), batch.appointment.cancel_reason))
 
 
 def host_rescheduled_send(batch: "Batch", previous: dt.datetime) -> None:
@@ -295,7 +301,7 @@ def host_rescheduled_send(batch: "Batch", previous: dt.datetime) -> None:
             msg.subject = _("Rescheduled: %(title)s with %(attendee)s, now on %(when)s"
                             ) % msg.names
             msg.intro = [_("This appointment has moved to a new time.")]
-            msg.details.insert(2, (_("Previously"), msg.format_when(previous)))
+            msg.details.insert(2, Detail(_("Previously"), msg.format_when(previous)))
 
 
 # --- reminders ----------------------------------------------------------------------------
@@ -350,6 +356,15 @@ def language_of(code: str) -> str:
     return base if base in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
+class Detail(NamedTuple):
+    """One line of an email's details. ``href`` is set only for an address Termin
+    built (the join link): any other text, however it starts, stays text."""
+
+    label: str
+    value: str
+    href: str = ""
+
+
 @dataclass
 class Message:
     """One email being written; ``Batch.speaking`` fills the common parts."""
@@ -366,6 +381,7 @@ class Message:
     details: list = field(default_factory=list)
     actions: list = field(default_factory=list)
     ics: bool = False
+    booker: bool = False  # the primary attendee: their .ics carries the manage link
     lead_minutes: int = 0
     reply_to: list = field(default_factory=list)
 
@@ -411,6 +427,7 @@ class Batch:
         name = attendee.full_name if attendee.is_primary else ""
         writing = _Writing(self, attendee.email,
                            language_of(attendee.language or primary.language), zone, name, lead)
+        writing.booker = attendee.is_primary
         # An attendee's reply reaches the hosts, not a no-reply mailbox.
         writing.reply_to = [host.email for host in self.hosts()]
         return writing
@@ -442,6 +459,7 @@ class _Writing:
         self.zone, self.name, self.lead = zone, name, lead
         self._override = translation.override(language)
         self.reply_to: list[str] = []
+        self.booker = False
 
     def __enter__(self) -> Message:
         self._override.__enter__()
@@ -455,15 +473,17 @@ class _Writing:
         msg.names = {"title": _title(appointment), "when": when, "host": hosts or _("the host"),
                      "attendee": attendee}
         msg.greeting = (_("Hello %(name)s,") % {"name": self.name}) if self.name else _("Hello,")
-        msg.details = [(_("What"), msg.names["title"]), (_("When"), when)]
+        msg.details = [Detail(_("What"), msg.names["title"]), Detail(_("When"), when)]
         if hosts:
-            msg.details.append((_("Host"), hosts))
+            msg.details.append(Detail(_("Host"), hosts))
         if attendee:
-            msg.details.append((_("Attendee"), attendee))
+            msg.details.append(Detail(_("Attendee"), attendee))
         if appointment.location and appointment.location != appointment.meeting_link:
-            msg.details.append((_("Where"), appointment.location))
+            msg.details.append(Detail(_("Where"), appointment.location))
         if appointment.meeting_link:
-            msg.details.append((_("Join"), appointment.meeting_link))
+            msg.details.append(Detail(_("Join"), appointment.meeting_link,
+                                      href=appointment.meeting_link))
+        msg.booker = self.booker
         msg.lead_minutes = _minutes(self.lead) if self.lead else 0
         msg.reply_to = self.reply_to
         self.msg = msg
@@ -484,8 +504,11 @@ class _Writing:
         context = {"greeting": msg.greeting, "intro": msg.intro, "details": msg.details,
                    "actions": msg.actions, "company": batch.appointment.company.name,
                    "closing": _("Kind regards"), "language": msg.language}
+        # Names in the subject were folded at input; a value stored before that
+        # must still not break the header (Django refuses the email then).
+        subject = single_line(msg.subject)
         email = EmailMultiAlternatives(
-            subject=msg.subject, body=render_to_string("emails/appointment.txt", context),
+            subject=subject, body=render_to_string("emails/appointment.txt", context),
             to=[msg.recipient], reply_to=msg.reply_to)
         email.attach_alternative(render_to_string("emails/appointment.html", context),
                                  "text/html")
@@ -493,13 +516,14 @@ class _Writing:
             from .ics import appointment_ics
 
             # An invitation (or, once cancelled, its cancellation) for the recipient's calendar.
-            email.attach("invite.ics", appointment_ics(batch.appointment, method="REQUEST"),
+            email.attach("invite.ics", appointment_ics(batch.appointment, method="REQUEST",
+                                                       manage_link=msg.booker),
                          "text/calendar")
         try:
             with transaction.atomic():
                 row = SentEmail.objects.create(
                     appointment=batch.appointment, recipient=msg.recipient, kind=msg.kind,
-                    subject=msg.subject[:300], language=msg.language,
+                    subject=subject[:300], language=msg.language,
                     start=batch.appointment.start, lead_minutes=msg.lead_minutes,
                     sent_at=timezone.now())
                 email.send()

@@ -35,3 +35,18 @@ def iso(value: dt.datetime | None, tz: str | dt.tzinfo | None = None) -> str | N
 
 def unix(value: dt.datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
+
+
+# The instants the API accepts: far wider than any booking needs, and far enough
+# from the ends of Python's calendar (years 1 and 9999) that adding a duration,
+# buffers, a day or a time zone's offset can never overflow.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = dt.datetime(3000, 1, 1, tzinfo=UTC)
+OUT_OF_RANGE = "Dates must lie between the years 1900 and 2999"
+
+
+def within_range(value: dt.date | dt.datetime) -> bool:
+    """Whether a date, or an aware datetime, lies from 1900 to 2999."""
+    if isinstance(value, dt.datetime):
+        return EARLIEST <= value < LATEST
+    return EARLIEST.date() <= value < LATEST.date()

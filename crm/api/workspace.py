@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from scheduling.api.auth import ApiContext, ApiKeyAuthentication
 from scheduling.api.base import ApiView
 from scheduling.api.errors import exception_handler as api_exception_handler
+from scheduling.api.pagination import MAX_PAGE
 from scheduling.choices import Role
 from scheduling.services.access import session_access
 
@@ -82,7 +83,7 @@ def workspace_exception_handler(exc, context):
 
 
 class PageQuery(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
     search = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
@@ -132,7 +133,7 @@ WorkspaceEvent = inline_serializer("WorkspaceContactEvent", {
     "created_at": serializers.IntegerField(),
 })
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="Page number (min 1)", default=1),
+    OpenApiParameter("page", int, description=f"Page number (1-{MAX_PAGE})", default=1),
     OpenApiParameter("limit", int, description="Items per page (1-100)", default=50),
 ]
 

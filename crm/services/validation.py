@@ -8,6 +8,7 @@ from django.core.validators import validate_email
 from scheduling.errors import DomainError
 from scheduling.models import Company, Membership, User
 from scheduling.phones import normalize_phone
+from scheduling.text import single_line
 
 from ..models import CrmCompany
 
@@ -57,6 +58,11 @@ def _text(value, field: str, max_length: int) -> str:
     return value
 
 
+def _line(value, field: str, max_length: int) -> str:
+    """Text that stays on one line (a name, a tag): control characters folded."""
+    return _text(single_line(value) if isinstance(value, str) else value, field, max_length)
+
+
 def check_email(value) -> str:
     """Lower-cased and validated; "" when absent."""
     email = _text(value, "email", MAX_EMAIL).lower()
@@ -84,7 +90,7 @@ def check_tags(value) -> list[str]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise DomainError("Must be a list of strings", field="tags")
     tags: list[str] = []
-    for tag in (v.strip() for v in value):
+    for tag in (single_line(v) for v in value):
         if len(tag) > MAX_TAG:
             raise DomainError(f"A tag must be at most {MAX_TAG} characters", field="tags")
         if tag and tag not in tags:
@@ -139,8 +145,8 @@ def check_account_owner(company: Company, value) -> User | None:
 
 def _checks(company: Company) -> dict:
     return {
-        "first_name": lambda v: _text(v, "first_name", MAX_NAME),
-        "last_name": lambda v: _text(v, "last_name", MAX_NAME),
+        "first_name": lambda v: _line(v, "first_name", MAX_NAME),
+        "last_name": lambda v: _line(v, "last_name", MAX_NAME),
         "email": check_email,
         "phone_number": check_phone,
         "tags": check_tags,

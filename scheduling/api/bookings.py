@@ -14,8 +14,10 @@ from .. import selectors
 from ..choices import Channel
 from ..models import AppointmentStatus
 from ..services import bookings
+from ..text import SingleLineField
 from .base import ApiView
-from .fields import OffsetDateTimeField, TimezoneField
+from .fields import TimezoneField
+from .slots import InstantField
 
 BOOKING_TYPES = {AppointmentStatus.PENDING_OPTIN: "DoubleOptIn",
                  AppointmentStatus.PENDING_HOST: "RequireHostConfirmation"}
@@ -26,12 +28,18 @@ def _text(max_length: int, **kwargs):
                                  max_length=max_length, **kwargs)
 
 
+def _line(max_length: int, **kwargs):
+    """Text that stays on one line (names, titles): control characters folded."""
+    return SingleLineField(required=False, allow_blank=True, allow_null=True,
+                           max_length=max_length, **kwargs)
+
+
 class BookingAttendeeInput(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, allow_null=True,
                                    max_length=254)
-    firstname = _text(150)
-    lastname = _text(150)
-    fullname = _text(300, help_text="Alternative to firstname/lastname")
+    firstname = _line(150)
+    lastname = _line(150)
+    fullname = _line(300, help_text="Alternative to firstname/lastname")
     phone = _text(64)
     receiveReminders = serializers.BooleanField(required=False, default=True)
     notes = serializers.DictField(
@@ -58,7 +66,7 @@ def attendee_input(data: dict) -> bookings.AttendeeInput:
 
 class BookingInput(serializers.Serializer):
     meetingTypeId = serializers.UUIDField()
-    start = OffsetDateTimeField(help_text="ISO 8601 with offset, e.g. 2024-01-15T09:00:00+01:00")
+    start = InstantField(help_text="ISO 8601 with offset, e.g. 2024-01-15T09:00:00+01:00")
     attendee = BookingAttendeeInput()
     hostIds = serializers.ListField(child=serializers.CharField(), required=False,
                                     allow_null=True)
@@ -71,7 +79,7 @@ class BookingInput(serializers.Serializer):
     phoneOnlyBooking = serializers.BooleanField(required=False, default=False)
     bringalongEmails = serializers.ListField(child=serializers.EmailField(), required=False,
                                              max_length=bookings.MAX_BRINGALONG)
-    icsTitle = _text(200)
+    icsTitle = _line(200)
     icsDescription = _text(2000)
 
 

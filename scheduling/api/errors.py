@@ -4,6 +4,7 @@ import http
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -13,10 +14,16 @@ from ..errors import DomainError
 logger = logging.getLogger("termin.api")
 
 VALIDATION_FAILED = "Validation failed"
+BODY_TOO_LARGE = "The request body is larger than the server accepts"
+OUT_OF_RANGE = "A date in the request is out of range"
+
+# meetergo's names for these statuses, which Python's own list has renamed or may rename.
+PHRASES = {413: "Payload Too Large", 414: "URI Too Long", 422: "Unprocessable Entity"}
 
 
 def error_body(status: int, message: str, errors: list[dict] | None = None) -> dict:
-    body = {"statusCode": status, "message": message, "error": http.HTTPStatus(status).phrase}
+    phrase = PHRASES.get(status) or http.HTTPStatus(status).phrase
+    body = {"statusCode": status, "message": message, "error": phrase}
     if errors:
         body["errors"] = errors
     return body
@@ -66,6 +73,13 @@ def exception_handler(exc, context):
     """DRF's exception handler, answering every error in the documented body."""
     if isinstance(exc, DomainError):
         return Response(domain_body(exc), status=exc.status)
+    if isinstance(exc, RequestDataTooBig):  # raised when the body is read
+        return Response(error_body(413, BODY_TOO_LARGE), status=413)
+    if isinstance(exc, OverflowError):
+        # Date arithmetic past year 1 or 9999 on input that a check let through:
+        # still the client's input, so a 400 rather than a 500.
+        logger.warning("Input out of range in %s: %s", context.get("view"), exc)
+        return Response(error_body(400, OUT_OF_RANGE), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else "Not found")
     elif isinstance(exc, DjangoPermissionDenied):

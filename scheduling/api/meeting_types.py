@@ -13,6 +13,7 @@ from ..choices import QueueKind, Role
 from ..errors import NotFound
 from ..models import MeetingType, Queue
 from ..services import meeting_types, queues
+from ..text import SingleLineField
 from ..timeutils import iso
 from .base import ApiViewSet
 
@@ -36,7 +37,7 @@ def _minutes(max_value: int, **kwargs):
 
 
 class MeetingTypeInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = SingleLineField(max_length=200)
     slug = serializers.CharField(max_length=100, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
     durations = serializers.JSONField(required=False, help_text="Allowed durations in minutes")
@@ -64,7 +65,7 @@ class MeetingTypeInput(serializers.Serializer):
     doubleOptIn = serializers.BooleanField(required=False)
     requireHostConfirmation = serializers.BooleanField(required=False)
     allowPhoneOnlyBooking = serializers.BooleanField(required=False)
-    icsTitle = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    icsTitle = SingleLineField(max_length=200, required=False, allow_blank=True)
     icsDescription = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     hostIds = serializers.ListField(child=serializers.CharField(), required=False,
                                     help_text="One-on-one hosts (user ids)")
@@ -249,7 +250,7 @@ class MeetingTypeViewSet(ApiViewSet):
 
 
 class QueueInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = SingleLineField(max_length=200)
     type = serializers.ChoiceField(choices=QueueKind.choices, required=False,
                                    default=QueueKind.ROUND_ROBIN)
     memberIds = serializers.ListField(child=serializers.CharField(), required=False, default=list)

@@ -4,9 +4,14 @@ from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
+# The highest page a list answers (a 400 beyond): the largest 32-bit integer, which
+# every generated client can send, and small enough that its offset never
+# overflows the database's 64-bit OFFSET.
+MAX_PAGE = 2**31 - 1
+
 
 class PageLimitQuery(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
 
@@ -48,7 +53,7 @@ class PageLimitPagination(BasePagination):
     def get_schema_operation_parameters(self, view):
         return [
             {"name": "page", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 1, "default": 1}},
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
             {"name": "limit", "in": "query", "required": False,
              "schema": {"type": "integer", "minimum": 1, "maximum": 100,
                         "default": self.default_limit}},

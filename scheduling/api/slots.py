@@ -12,16 +12,35 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from .. import selectors
-from ..timeutils import get_zone, iso
+from ..timeutils import OUT_OF_RANGE, get_zone, iso, within_range
 from .fields import OffsetDateTimeField, TimezoneField
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class DateOrDateTimeField(OffsetDateTimeField):
-    """``2024-01-15`` as a date, else an ISO 8601 datetime with its offset."""
+class InstantField(OffsetDateTimeField):
+    """An ISO 8601 datetime with its offset, from 1900 to 2999 (beyond, the
+    arithmetic of slots and bookings would leave Python's calendar)."""
+
+    default_error_messages = {"out_of_range": OUT_OF_RANGE}
 
     def to_internal_value(self, value):
+        try:
+            parsed = self.parse(value)
+        except OverflowError:  # the offset moved it past year 1 or 9999
+            self.fail("out_of_range")
+        if not within_range(parsed):
+            self.fail("out_of_range")
+        return parsed
+
+    def parse(self, value):
+        return super().to_internal_value(value)
+
+
+class DateOrDateTimeField(InstantField):
+    """``2024-01-15`` as a date, else an ISO 8601 datetime with its offset."""
+
+    def parse(self, value):
         if isinstance(value, str) and _DATE.match(value.strip()):
             try:
                 return dt.date.fromisoformat(value.strip())
@@ -30,7 +49,7 @@ class DateOrDateTimeField(OffsetDateTimeField):
         if isinstance(value, str) and "T" in value:
             # A "+" left unencoded in a query string arrives as a space.
             value = value.strip().replace(" ", "+")
-        return super().to_internal_value(value)
+        return super().parse(value)
 
 
 class SlotsQuery(serializers.Serializer):

@@ -12,6 +12,7 @@ from ..errors import NotFound
 from ..models import Membership
 from ..payloads import user_payload
 from ..services import tenancy
+from ..text import SingleLineField
 from .base import ApiViewSet
 from .fields import TimezoneField
 
@@ -23,10 +24,10 @@ NAME_ALIASES = {"firstname": "given_name", "givenName": "given_name",
 
 class UserInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    firstname = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    lastname = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    givenName = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    familyName = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    firstname = SingleLineField(max_length=150, required=False, allow_blank=True)
+    lastname = SingleLineField(max_length=150, required=False, allow_blank=True)
+    givenName = SingleLineField(max_length=150, required=False, allow_blank=True)
+    familyName = SingleLineField(max_length=150, required=False, allow_blank=True)
     timezone = TimezoneField(required=False)
     slug = serializers.SlugField(max_length=80, required=False)
     role = serializers.ChoiceField(choices=Role.choices, required=False)

@@ -29,8 +29,9 @@ from ..models import (
     Attendee,
     BusyTime,
     Company,
+    new_manage_nonce,
 )
-from ..timeutils import iso
+from ..timeutils import OUT_OF_RANGE, iso, within_range
 from . import bookings
 from .bookings import PROVISIONAL_HOLD, SLOT_TAKEN
 
@@ -248,8 +249,10 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "",
             raise Conflict(f"This appointment is already {appointment.status}")
         was_confirmed = appointment.status == AppointmentStatus.CONFIRMED
         _release(appointment)
+        # A new nonce: the manage links sent so far stop working.
         _save(appointment, now, status=AppointmentStatus.CANCELLED, cancelled_at=now,
-              cancel_reason=reason or "", hold_expires_at=None)
+              cancel_reason=reason or "", hold_expires_at=None,
+              manage_nonce=new_manage_nonce())
         cancelled_by = "attendee" if by_attendee else "host"
         _tell_crm(signals.attendee_booking_cancelled, appointment, occurred_at=now,
                   reason=reason or None, cancelledBy=cancelled_by)
@@ -286,6 +289,8 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime,
     booking of its meeting type but ignoring its own time. Writes
     ``booking_rescheduled`` with the previous times when it is confirmed."""
     now = now or timezone.now()
+    if not within_range(start):
+        raise DomainError(OUT_OF_RANGE, field="start")
     meeting_type = appointment.meeting_type
     if meeting_type is None:
         raise DomainError("The meeting type of this appointment no longer exists",
@@ -312,7 +317,9 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime,
         with bookings.refused_overlap():
             AppointmentHost.objects.filter(appointment=appointment).update(
                 start=start, end=end, active=True)
-        _save(appointment, now, start=start, end=end)
+        # A new nonce: the manage links sent so far stop working; the reschedule
+        # email brings the booker a new one.
+        _save(appointment, now, start=start, end=end, manage_nonce=new_manage_nonce())
         _announce_rescheduled(appointment, previous, now)
         notifications.on_rescheduled(appointment, previous_start=previous[0])
     return appointment
