@@ -2,6 +2,7 @@
 database. No browser is ever downloaded: ``bin/ensure-chromium`` installs the
 distribution's package and Playwright launches it by path."""
 
+import os
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -42,3 +43,20 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def orm_beside_playwright():
+    """Let a test use the ORM while a browser is open. Playwright's sync API keeps an
+    event loop running in this thread, and Django refuses synchronous database calls
+    from a thread with a running loop unless told they are safe (they are: the loop
+    only waits for the browser)."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
