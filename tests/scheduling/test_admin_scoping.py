@@ -126,10 +126,14 @@ def test_every_model_admin_is_scoped():
     assert unscoped == []
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-def test_lists_and_filters_never_show_b(client, globex, acme, role, model):
-    response = signed_in(client, acme[role]).get(admin_url(model, "changelist"))
+def test_lists_and_filters_never_show_b(client, globex, acme, model):
+    for role in ROLES:
+        lists_and_filters_never_show_b(client, acme[role], model)
+
+
+def lists_and_filters_never_show_b(client, membership, model):
+    response = signed_in(client, membership).get(admin_url(model, "changelist"))
     assert response.status_code in (200, 403)
     if response.status_code == 200:
         assert LEAK not in response.content.decode().lower()
@@ -139,10 +143,14 @@ def test_lists_and_filters_never_show_b(client, globex, acme, role, model):
             assert LEAK not in page.content.decode().lower(), query
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-def test_b_s_rows_cannot_be_opened_changed_or_deleted(client, globex, acme, role, model):
-    signed_in(client, acme[role])
+def test_b_s_rows_cannot_be_opened_changed_or_deleted(client, globex, acme, model):
+    for role in ROLES:
+        b_s_rows_cannot_be_opened_changed_or_deleted(client, acme[role], globex, model)
+
+
+def b_s_rows_cannot_be_opened_changed_or_deleted(client, membership, globex, model):
+    signed_in(client, membership)
     for row in b_rows(model, globex)[:3]:
         before = model_to_dict(row)
         for view in ("change", "delete", "history"):
@@ -154,20 +162,24 @@ def test_b_s_rows_cannot_be_opened_changed_or_deleted(client, globex, acme, role
         assert model_to_dict(model._default_manager.get(pk=row.pk)) == before
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-def test_add_forms_offer_nothing_of_b(client, globex, acme, role, model):
-    response = signed_in(client, acme[role]).get(admin_url(model, "add"))
-    assert response.status_code in (200, 403)
-    if response.status_code == 200:
-        assert LEAK not in response.content.decode().lower()
+def test_add_forms_offer_nothing_of_b(client, globex, acme, model):
+    for role in ROLES:
+        response = signed_in(client, acme[role]).get(admin_url(model, "add"))
+        assert response.status_code in (200, 403), role
+        if response.status_code == 200:
+            assert LEAK not in response.content.decode().lower(), role
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-def test_actions_on_b_s_rows_change_nothing(client, globex, acme, role, model):
+def test_actions_on_b_s_rows_change_nothing(client, globex, acme, model):
+    for role in ROLES:
+        actions_on_b_s_rows_change_nothing(client, acme[role], globex, model)
+
+
+def actions_on_b_s_rows_change_nothing(client, membership, globex, model):
     admin_ = admin.site._registry[model]
-    signed_in(client, acme[role])
+    signed_in(client, membership)
     rows = list(b_rows(model, globex)[:3])
     before = [model_to_dict(row) for row in rows]
     for name in [n for n in (admin_.actions or []) if isinstance(n, str)] + ["delete_selected"]:
