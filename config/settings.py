@@ -345,6 +345,19 @@ AUTH_FAILURE_WINDOW = env_int("AUTH_FAILURE_WINDOW", 900)
 # (scheduling/clientaddr.py); everyone else is counted by their own address.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
+# Everything anonymous (scheduling/publiclimits.py, README "Limits for anonymous
+# visitors"): POSTs to the pages and /v4/public requests per client address, and
+# bookings (and, apart, room joins) per email, each N per window (seconds; 0 turns
+# one off), as token buckets: N at once, then one every window/N;
+# provisional bookings (awaiting opt-in or the host) one email, and one address,
+# may hold of one host at a time.
+PUBLIC_RATE_LIMIT = env_int("PUBLIC_RATE_LIMIT", 60)
+PUBLIC_RATE_WINDOW = env_int("PUBLIC_RATE_WINDOW", 600)
+PUBLIC_EMAIL_LIMIT = env_int("PUBLIC_EMAIL_LIMIT", 20)
+PUBLIC_EMAIL_WINDOW = env_int("PUBLIC_EMAIL_WINDOW", 3600)
+PUBLIC_HOLDS_PER_EMAIL = env_int("PUBLIC_HOLDS_PER_EMAIL", 2)
+PUBLIC_HOLDS_PER_ADDRESS = env_int("PUBLIC_HOLDS_PER_ADDRESS", 3)
+
 # Signed links in emails (scheduling/links.py) stop working this many days after
 # the meeting ends.
 LINK_DAYS_AFTER_MEETING = env_int("LINK_DAYS_AFTER_MEETING", 7)

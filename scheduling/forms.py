@@ -1,6 +1,8 @@
 """Forms of the public pages. They parse and check shapes; the rules stay in the
 services, whose DomainError lands on the field it names (``error_field``)."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +12,9 @@ from .models import MeetingType
 # Channels whose booking needs the attendee's phone or address.
 PHONE_CHANNELS = frozenset({Channel.PHONE, Channel.WHATSAPP})
 NOTE_PREFIX = "q_"
+# The honeypot: a text field people never see (moved off screen by pages.css, out of
+# the tab order and hidden from screen readers), which form-filling bots fill in.
+HONEYPOT = "website"
 
 
 def _attrs(**extra) -> dict:
@@ -27,7 +32,17 @@ class PageForm(forms.Form):
                 self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}-error"
 
 
-class BookingForm(PageForm):
+class HoneypotForm(PageForm):
+    """A form its template renders with ``scheduling/_honeypot.html``."""
+
+    honeypot = HONEYPOT
+
+    def caught_bot(self) -> bool:
+        """Whether the honeypot was filled in: then a bot sent the form."""
+        return bool(str(self.data.get(HONEYPOT, "")).strip())
+
+
+class BookingForm(HoneypotForm):
     """The booker's details and the meeting type's own questions (``formFields``)."""
 
     name = forms.CharField(label=_("Your name"), max_length=300,
@@ -64,9 +79,8 @@ class BookingForm(PageForm):
         """The answers to the meeting type's questions, keyed as ``formFields`` name them."""
         answers = {}
         for key, value in self.cleaned_data.items():
-            if key.startswith(NOTE_PREFIX) and value not in (None, "", [], False):
-                answers[key[len(NOTE_PREFIX):]] = value.isoformat() if hasattr(
-                    value, "isoformat") else value
+            if key.startswith(NOTE_PREFIX) and not _unanswered(value):
+                answers[key[len(NOTE_PREFIX):]] = _json_value(value)
         if self.cleaned_data.get("address"):
             answers["address"] = self.cleaned_data["address"]
         return answers
@@ -87,6 +101,18 @@ class BookingForm(PageForm):
         return name
 
 
+def _unanswered(value) -> bool:
+    # Not "in (None, '', [], False)": that would drop a number answered with 0.
+    return value is None or value is False or value == "" or value == []
+
+
+def _json_value(value):
+    """An answer as the notes' JSON keeps it: dates as ISO text, numbers as numbers."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def _question(spec: dict) -> forms.Field:
     kind = spec.get("type", FormFieldType.TEXT)
     common = {"label": spec.get("label") or spec["key"], "required": bool(spec.get("required"))}
@@ -99,7 +125,8 @@ def _question(spec: dict) -> forms.Field:
         return forms.CharField(max_length=32, widget=forms.TextInput(_attrs(type="tel")),
                                **common)
     if kind == FormFieldType.NUMBER:
-        return forms.DecimalField(widget=forms.NumberInput(_attrs()), **common)
+        # Bounded, so every answer is a finite JSON number.
+        return forms.DecimalField(max_digits=20, widget=forms.NumberInput(_attrs()), **common)
     if kind == FormFieldType.SELECT:
         return forms.ChoiceField(choices=[("", "—"), *options],
                                  widget=forms.Select(_attrs()), **common)
@@ -125,7 +152,7 @@ class DeclineForm(PageForm):
                              max_length=2000, widget=forms.Textarea(_attrs(rows=3)))
 
 
-class RoomJoinForm(PageForm):
+class RoomJoinForm(HoneypotForm):
     name = forms.CharField(label=_("Your name"), max_length=300,
                            widget=forms.TextInput(_attrs(autocomplete="name")))
     email = forms.EmailField(label=_("Email"), max_length=254,

@@ -6,11 +6,15 @@ Attendees never log in. Every page works with plain links and form posts;
 slots come from ``selectors.available_slots`` and every change goes through the
 same service the API calls, whose DomainError becomes a message on the page.
 The attendee's time zone travels in the ``tz`` query parameter of every link.
+Every POST is anonymous and limited first (``publiclimits``, ``limited_posts``).
 """
 
 import calendar
 import datetime as dt
+import logging
+import math
 from dataclasses import dataclass
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.db.models import Q
@@ -22,8 +26,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import ics, links, selectors
+from . import ics, links, publiclimits, selectors
 from .choices import Channel
+from .clientaddr import client_address
 from .errors import DomainError
 from .forms import BookingForm, CancelForm, DeclineForm, RoomJoinForm
 from .models import (
@@ -36,15 +41,27 @@ from .models import (
 )
 from .services import appointments as appointment_services
 from .services import rooms as room_services
-from .services.bookings import SLOT_TAKEN, AttendeeInput, booking_create, split_name
+from .services.bookings import (
+    SLOT_TAKEN,
+    AttendeeInput,
+    HoldLimitReached,
+    booking_create,
+    split_name,
+)
 from .services.tenancy import RESERVED_SLUGS
 from .timeutils import canonical_timezone, get_zone
+
+logger = logging.getLogger("termin.pages")
 
 # How many free times the "that time was just taken" message offers.
 NEXT_FREE_COUNT = 6
 # How far ahead those are looked for, and how many empty months the page skips.
 NEXT_FREE_DAYS = 21
 MONTHS_TO_SKIP = 2
+# How far from today the pages go: later months show this month, and a start
+# further away than this in either direction is no time at all (the calendar).
+MONTHS_AHEAD = 120
+START_BOUND = dt.timedelta(days=3660)
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -59,6 +76,42 @@ def _page(request, template: str, context: dict, *, zone: str = "UTC", status: i
 def _message(request, title: str, text: str, *, status: int = 404):
     return _page(request, "scheduling/message.html", {"title": title, "text": text},
                  status=status)
+
+
+def _too_many(request, wait: int, reason: str):
+    """The friendly 429 of a limit: ``reason`` is "address", "email" or "holds"."""
+    response = _page(request, "scheduling/limited.html", {
+        "reason": reason, "minutes": max(1, math.ceil(wait / 60)),
+    }, zone=_zone(request, "UTC"), status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def limited_posts(view):
+    """A page whose POSTs first spend a token of the client address (publiclimits)."""
+
+    @wraps(view)
+    def limited(request, *args, **kwargs):
+        if request.method == "POST":
+            wait = publiclimits.address_wait(request)
+            if wait:
+                return _too_many(request, wait, "address")
+        return view(request, *args, **kwargs)
+
+    return limited
+
+
+def _caught_bot(request, form) -> bool:
+    """A filled honeypot: the bot gets a plain 400 and nothing is done."""
+    if not form.caught_bot():
+        return False
+    logger.info("Honeypot filled on %s from %s", request.path, client_address(request))
+    return True
+
+
+def _bot_refusal(request):
+    return _message(request, _("This form could not be sent"),
+                    _("Please reload the page and try again."), status=400)
 
 
 def _query(**params) -> str:
@@ -107,11 +160,15 @@ def _duration(request, meeting_type: MeetingType, fallback: int | None = None) -
 
 
 def _parse_start(value: str | None) -> dt.datetime | None:
+    """A start with an offset, within START_BOUND of now; else None."""
     try:
         start = dt.datetime.fromisoformat((value or "").replace(" ", "+"))
-    except ValueError:
+        start = start.astimezone(dt.UTC) if start.tzinfo else None
+    except (ValueError, OverflowError):  # overflow: year 1 or 9999 moved into UTC
         return None
-    return start.astimezone(dt.UTC) if start.tzinfo else None
+    if start is None or abs(start - djtz.now()) > START_BOUND:
+        return None
+    return start
 
 
 def _parse_month(value: str | None) -> dt.date | None:
@@ -196,8 +253,9 @@ def build_calendar(request, meeting_type: MeetingType, *, zone: str, duration: i
     ``time_url(slot)`` makes the link of one time."""
     local_today = djtz.now().astimezone(get_zone(zone)).date()
     this_month = local_today.replace(day=1)
+    last_month = _next_month(this_month, MONTHS_AHEAD)
     month = _parse_month(request.GET.get("month"))
-    if month is None or month < this_month:
+    if month is None or not this_month <= month <= last_month:
         month = this_month
         by_day = _month_slots(meeting_type, month, zone, duration)
         for _step in range(MONTHS_TO_SKIP):
@@ -225,7 +283,7 @@ def build_calendar(request, meeting_type: MeetingType, *, zone: str, duration: i
     return Calendar(
         month=month, weeks=weeks,
         prev_url=link(month=f"{_next_month(month, -1):%Y-%m}") if month > this_month else None,
-        next_url=link(month=f"{_next_month(month):%Y-%m}"),
+        next_url=link(month=f"{_next_month(month):%Y-%m}") if month < last_month else None,
         selected=selected, times=times, has_free=bool(by_day),
     )
 
@@ -280,6 +338,7 @@ def meeting_type_page(request, user_slug: str, type_slug: str):
 
 
 @require_http_methods(["GET", "POST"])
+@limited_posts
 def book_page(request, user_slug: str, type_slug: str):
     """The chosen time and the booking form; a POST books through ``booking_create``."""
     user, meeting_type = _meeting_type(user_slug, type_slug)
@@ -300,10 +359,18 @@ def book_page(request, user_slug: str, type_slug: str):
         form = BookingForm(meeting_type=meeting_type)
         return _page(request, "scheduling/book.html", {**context, "form": form}, zone=zone)
     form = BookingForm(request.POST, meeting_type=meeting_type)
+    if _caught_bot(request, form):
+        return _bot_refusal(request)
     if not form.is_valid():
         return _page(request, "scheduling/book.html", {**context, "form": form}, zone=zone)
+    wait = publiclimits.email_wait(form.cleaned_data["email"], publiclimits.BOOKING)
+    if wait:
+        return _too_many(request, wait, "email")
     try:
-        result = _book(form, meeting_type, start=start, duration=duration, zone=zone)
+        result = _book(form, meeting_type, start=start, duration=duration, zone=zone,
+                       address=client_address(request))
+    except HoldLimitReached as refusal:
+        return _too_many(request, refusal.retry_after, "holds")
     except DomainError as error:
         if error.message != SLOT_TAKEN:
             form.add_error(form.error_field(error.field), error.message)
@@ -316,7 +383,7 @@ def book_page(request, user_slug: str, type_slug: str):
     return redirect(reverse("pages:booked", args=[token]) + _query(tz=zone), permanent=False)
 
 
-def _book(form: BookingForm, meeting_type: MeetingType, *, start, duration, zone):
+def _book(form: BookingForm, meeting_type: MeetingType, *, start, duration, zone, address):
     first, last = split_name(form.cleaned_data["name"])
     attendee = AttendeeInput(
         email=form.cleaned_data["email"], first_name=first, last_name=last,
@@ -327,6 +394,7 @@ def _book(form: BookingForm, meeting_type: MeetingType, *, start, duration, zone
         company=meeting_type.company, meeting_type=meeting_type, start=start, attendee=attendee,
         duration=duration, channel=form.cleaned_data.get("channel") or None,
         location=form.cleaned_data.get("address") or None, source=AppointmentSource.PAGE,
+        client_address=address,
     )
 
 
@@ -425,7 +493,14 @@ def manage_page(request, token: str):
     }, zone=zone)
 
 
+def _fresh_manage_url(appointment: Appointment) -> str:
+    """The manage page after a change: the change gave the appointment a new nonce,
+    which ends the link the attendee came with (links.py)."""
+    return reverse("pages:manage", args=[links.make_token(appointment, links.MANAGE)])
+
+
 @require_http_methods(["GET", "POST"])
+@limited_posts
 def cancel_page(request, token: str):
     appointment = _appointment(token, links.MANAGE)
     if appointment is None:
@@ -438,9 +513,9 @@ def cancel_page(request, token: str):
     error = None
     if form.is_valid():
         try:
-            appointment_services.appointment_cancel(
+            cancelled = appointment_services.appointment_cancel(
                 appointment=appointment, reason=form.cleaned_data["reason"], by_attendee=True)
-            return redirect(manage + _query(tz=zone, done="cancelled"))
+            return redirect(_fresh_manage_url(cancelled) + _query(tz=zone, done="cancelled"))
         except DomainError as failure:
             error = failure.message
     return _page(request, "scheduling/manage.html", {
@@ -449,6 +524,7 @@ def cancel_page(request, token: str):
 
 
 @require_http_methods(["GET", "POST"])
+@limited_posts
 def reschedule_page(request, token: str):
     """Pick a new day and time (GET), confirm it (GET with ``start``), move (POST)."""
     appointment = _appointment(token, links.MANAGE)
@@ -464,10 +540,9 @@ def reschedule_page(request, token: str):
     start = _parse_start(request.POST.get("start") or request.GET.get("start"))
     if request.method == "POST" and start is not None:
         try:
-            appointment_services.appointment_reschedule(appointment=appointment, start=start,
-                                                        duration=duration)
-            return redirect(reverse("pages:manage", args=[token])
-                            + _query(tz=zone, done="rescheduled"))
+            moved = appointment_services.appointment_reschedule(
+                appointment=appointment, start=start, duration=duration)
+            return redirect(_fresh_manage_url(moved) + _query(tz=zone, done="rescheduled"))
         except DomainError as error:
             taken = error.message
             context.update(taken=taken, next_free=[
@@ -492,6 +567,7 @@ def reschedule_page(request, token: str):
 
 
 @require_http_methods(["GET", "POST"])
+@limited_posts
 def optin_page(request, token: str):
     """Double opt-in: GET shows the booking, the POST from it confirms."""
     appointment = _appointment(token, links.OPTIN)
@@ -513,6 +589,7 @@ def optin_page(request, token: str):
 
 
 @require_http_methods(["GET", "POST"])
+@limited_posts
 def host_page_decision(request, token: str):
     """The host confirms or declines a booking awaiting them."""
     appointment = _appointment(token, links.HOST)
@@ -545,6 +622,7 @@ def host_page_decision(request, token: str):
 
 
 @require_http_methods(["GET", "POST"])
+@limited_posts
 def room_named(request, company_slug: str, name: str):
     try:
         room = room_services.room_by_name(company_slug=company_slug, name=name)
@@ -555,6 +633,7 @@ def room_named(request, company_slug: str, name: str):
 
 
 @require_http_methods(["GET", "POST"])
+@limited_posts
 def room_of_booking(request, room_token: str):
     try:
         room = room_services.appointment_room(room_token=room_token)
@@ -568,7 +647,12 @@ def _room(request, room, *, title: str):
     """A join page: name and email, then the room; joining is on the contact's timeline."""
     form = RoomJoinForm(request.POST or None)
     joined = None
+    if request.method == "POST" and _caught_bot(request, form):
+        return _bot_refusal(request)
     if request.method == "POST" and form.is_valid():
+        wait = publiclimits.email_wait(form.cleaned_data["email"], publiclimits.JOIN)
+        if wait:
+            return _too_many(request, wait, "email")
         try:
             room_services.room_join(room=room, name=form.cleaned_data["name"],
                                     email=form.cleaned_data["email"])

@@ -4,12 +4,14 @@
 import datetime as dt
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from .. import publiclimits
 from ..choices import Channel
 from ..models import Appointment, AppointmentStatus
 from ..services import appointments as services
@@ -254,12 +256,28 @@ SECRET_PARAMETER = OpenApiParameter(
     description="The secret returned when the appointment was booked")
 
 
+class ClientAddressThrottle(BaseThrottle):
+    """Every attendee request spends a token of its client address (publiclimits)."""
+
+    def allow_request(self, request, view) -> bool:
+        self.seconds = publiclimits.address_wait(request)
+        return not self.seconds
+
+    def wait(self):
+        return self.seconds
+
+
 class PublicApiView(ApiView):
-    """No key: the appointment's secret in ``x-appointment-secret`` authorises."""
+    """No key: the appointment's secret in ``x-appointment-secret`` authorises, and
+    requests are limited per client address instead of per key."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes = [ClientAddressThrottle]
+
+    def throttled(self, request, wait):
+        # The documented 429 body with Retry-After (api/errors.py).
+        raise exceptions.Throttled(wait, detail="Too many requests from this address.")
 
     def initial(self, request, *args, **kwargs):
         # Idempotency-Key is kept per company and key holder; attendees have neither.

@@ -17,6 +17,7 @@ No double booking, however many requests race:
 import datetime as dt
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -28,10 +29,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, FilteredRelation, Q
 from django.utils import timezone
 
-from .. import notifications, selectors
+from .. import notifications, publiclimits, selectors
 from ..choices import LINK_CHANNELS, Channel, QueueKind
 from ..errors import DomainError
 from ..models import (
+    PENDING_STATUSES,
     Appointment,
     AppointmentHost,
     AppointmentSource,
@@ -48,6 +50,13 @@ HOST_REQUIRED = "hostIds or queueId is required"
 DURATION_NOT_ALLOWED = selectors.DURATION_NOT_ALLOWED
 # A provisional booking holds its slot this long unless confirmed or declined first.
 PROVISIONAL_HOLD = dt.timedelta(hours=24)
+# The longest a booking stays provisional: an opt-in confirmed into a host's decision
+# holds for another PROVISIONAL_HOLD.
+LONGEST_PROVISIONAL = 2 * PROVISIONAL_HOLD
+HOLDS_PER_EMAIL = ("This email already has {n} bookings of this host awaiting confirmation; "
+                   "confirm or cancel one before booking another")
+HOLDS_PER_ADDRESS = ("Too many bookings of this host from this address are awaiting "
+                     "confirmation; confirm or cancel one before booking another")
 MAX_BRINGALONG = 5
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 # PostgreSQL's SQLSTATE for an exclusion constraint violation.
@@ -82,6 +91,17 @@ class Placement:
 class BookingResult:
     appointment: Appointment
     secret: str  # shown once; only its digest is stored
+
+
+class HoldLimitReached(DomainError):
+    """An anonymous booker already holds as many provisional bookings of a host as
+    allowed; ``retry_after`` is when the first of them lets go at the latest (seconds)."""
+
+    status = 429
+
+    def __init__(self, message: str, *, field: str | None, retry_after: int):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
 
 
 # --- secrets -----------------------------------------------------------------------
@@ -169,7 +189,10 @@ def check_form_answers(meeting_type: MeetingType, notes: dict) -> None:
     """Every required form field of the meeting type has an answer in ``notes``."""
     for form_field in meeting_type.form_fields or ():
         key = form_field.get("key")
-        if form_field.get("required") and notes.get(key) in (None, "", [], False):
+        answer = notes.get(key)
+        # Compared one by one: "in (None, '', [], False)" would take a 0 for no answer.
+        if form_field.get("required") and (answer is None or answer is False
+                                           or answer == "" or answer == []):
             label = form_field.get("label") or key
             raise DomainError(f"{label} is required", field=f"attendee.notes.{key}")
 
@@ -300,6 +323,36 @@ def free_hosts(meeting_type: MeetingType, *, host_ids, start: dt.datetime, durat
     return free
 
 
+def check_provisional_holds(*, host_ids, email: str, address: str, now: dt.datetime) -> None:
+    """An anonymous booker may hold at most ``PUBLIC_HOLDS_PER_EMAIL`` provisional
+    bookings of one host with their email and ``PUBLIC_HOLDS_PER_ADDRESS`` from their
+    client address (``address``). Emails are counted in the database, addresses from
+    the bookings ``publiclimits`` remembers for them. Call while holding the hosts'
+    locks, so two bookings of one host cannot both pass. Raises HoldLimitReached."""
+    per_email, per_address = settings.PUBLIC_HOLDS_PER_EMAIL, settings.PUBLIC_HOLDS_PER_ADDRESS
+    for host_id in host_ids:
+        held = Appointment.objects.filter(host_rows__host_id=host_id, hold_expires_at__gt=now,
+                                          status__in=PENDING_STATUSES)
+        if email and per_email > 0:
+            mine = held.filter(attendees__is_primary=True, attendees__email=email)
+            _refuse_at_limit(mine, per_email, now, HOLDS_PER_EMAIL.format(n=per_email),
+                             field="attendee.email")
+        if per_address > 0:
+            remembered = publiclimits.address_holds(host_id=host_id, address=address,
+                                                    now=now.timestamp())
+            if len(remembered) >= per_address:
+                _refuse_at_limit(held.filter(uuid__in=remembered), per_address, now,
+                                 HOLDS_PER_ADDRESS, field=None)
+
+
+def _refuse_at_limit(holds, limit: int, now: dt.datetime, message: str, *, field) -> None:
+    expiries = list(holds.order_by("hold_expires_at")
+                    .values_list("hold_expires_at", flat=True)[:limit])
+    if len(expiries) >= limit:
+        wait = math.ceil((expiries[0] - now).total_seconds())
+        raise HoldLimitReached(message, field=field, retry_after=max(1, wait))
+
+
 def least_busy(host_ids: list[int], now: dt.datetime) -> int:
     """Round robin: the host with the fewest upcoming bookings (ties: queue order)."""
     if len(host_ids) == 1:
@@ -357,6 +410,7 @@ def booking_create(
     ics_title: str = "",
     ics_description: str = "",
     source: str = AppointmentSource.API,
+    client_address: str | None = None,
     now: dt.datetime | None = None,
 ) -> BookingResult:
     """Book ``start`` of ``meeting_type`` for ``attendee``.
@@ -367,6 +421,10 @@ def booking_create(
     ``booking`` timeline event in the same transaction (``attendee_booked``), and
     writes ``booking_created`` to the outbox when confirmed. Raises DomainError
     with the documented messages.
+
+    ``client_address`` marks an anonymous booker (the pages): a provisional booking
+    must then pass ``check_provisional_holds`` (HoldLimitReached, a 429). Bookings
+    with a key leave it out; their key's rate limit applies instead.
     """
     now = now or timezone.now()
     minutes = check_duration(meeting_type, duration)
@@ -385,6 +443,10 @@ def booking_create(
                           duration=minutes, now=now, hosts=every_host)
         chosen = free if meeting_type.kind == QueueKind.CO_HOST else [least_busy(free, now)]
         hosts = [host for host in candidates if host.pk in chosen]
+        anonymous_hold = client_address is not None and status != AppointmentStatus.CONFIRMED
+        if anonymous_hold:
+            check_provisional_holds(host_ids=chosen, email=attendee.email,
+                                    address=client_address, now=now)
         appointment = Appointment.objects.create(
             company=company, meeting_type=meeting_type, meeting_type_title=meeting_type.title,
             start=start, end=start + dt.timedelta(minutes=minutes), status=status,
@@ -398,6 +460,12 @@ def booking_create(
             confirmed_at=now if status == AppointmentStatus.CONFIRMED else None,
         )
         insert_holds(appointment, chosen)
+        if anonymous_hold:
+            # Before commit, while the hosts are locked: the next booking of these hosts
+            # sees it. Should this transaction roll back, the id matches no hold.
+            publiclimits.address_hold_remember(
+                host_ids=chosen, address=client_address, appointment_id=str(appointment.uuid),
+                keep=LONGEST_PROVISIONAL.total_seconds(), now=now.timestamp())
         attendees = _insert_attendees(appointment, attendee, guests)
         # Cached on the instance, so payloads and signals read them without a query.
         appointment._prefetched_objects_cache = {"attendees": attendees, "hosts": hosts}
