@@ -215,6 +215,22 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# Time limits of every task (seconds): at the soft limit the task gets
+# SoftTimeLimitExceeded (a feed sync records it on its connection), at the hard
+# limit its worker process is replaced. Both stay below Redis's visibility timeout.
+# The process that queues a task puts its limits in the message: give web, worker
+# and beat the same values.
+# Feed syncs have tighter limits of their own, and their own queue, so a slow
+# feed never holds up an email, a reminder or a webhook: workers consume both
+# queues (``celery -A config worker -Q celery,feeds``).
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
+CALENDAR_SYNC_SOFT_TIME_LIMIT = env_int("CALENDAR_SYNC_SOFT_TIME_LIMIT", 60)
+CALENDAR_SYNC_TIME_LIMIT = env_int("CALENDAR_SYNC_TIME_LIMIT", 90)
+CELERY_TASK_ROUTES = {
+    "scheduling.tasks.sync_calendar_connection": {"queue": "feeds"},
+    "scheduling.tasks.sync_calendar_connections": {"queue": "feeds"},
+}
 # Periodic work (Celery beat). Each entry: a task of an app's tasks.py.
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-idempotency-records": {

@@ -1,6 +1,13 @@
-"""Celery tasks of scheduling: thin wrappers around services."""
+"""Celery tasks of scheduling: thin wrappers around services.
+
+Every task has the time limits of ``CELERY_TASK_SOFT_TIME_LIMIT`` and
+``CELERY_TASK_TIME_LIMIT``; feed syncs have tighter ones and their own queue
+(``CELERY_TASK_ROUTES``).
+"""
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from .api import idempotency
 
@@ -18,9 +25,11 @@ def expire_provisional_bookings() -> int:
     return appointments_expire()
 
 
-# A refused or dropped SMTP connection (smtplib's errors are OSErrors) is retried;
-# a retry skips the recipients an earlier try reached (notifications.appointment_notify).
-@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=3600, max_retries=8)
+# A refused or dropped SMTP connection (smtplib's errors are OSErrors), or one that
+# hangs until the soft time limit, is retried; a retry skips the recipients an
+# earlier try reached (notifications.appointment_notify).
+@shared_task(autoretry_for=(OSError, SoftTimeLimitExceeded), retry_backoff=30,
+             retry_backoff_max=3600, max_retries=8)
 def send_appointment_emails(**kwargs) -> int:
     """The emails of one change of an appointment (queued by a notifications hook)."""
     from . import notifications
@@ -44,13 +53,19 @@ def sync_calendar_connections() -> int:
     return connections_sync_all()
 
 
-@shared_task
+@shared_task(soft_time_limit=settings.CALENDAR_SYNC_SOFT_TIME_LIMIT,
+             time_limit=settings.CALENDAR_SYNC_TIME_LIMIT)
 def sync_calendar_connection(connection_id: int) -> None:
-    """Fetch one external calendar and store its busy times; failures are recorded
-    on the connection, so the task itself never needs a retry."""
-    from .services.calendars import connection_sync
+    """Fetch one external calendar and store its busy times; failures, running out
+    of time included, are recorded on the connection, so the task itself never
+    needs a retry."""
+    from .services.calendars import connection_sync, connection_sync_timed_out
 
-    connection_sync(connection_id=connection_id)
+    try:
+        connection_sync(connection_id=connection_id)
+    except SoftTimeLimitExceeded:
+        connection_sync_timed_out(connection_id=connection_id,
+                                  seconds=settings.CALENDAR_SYNC_SOFT_TIME_LIMIT)
 
 
 # Retried like the appointment emails: a refused SMTP connection is an OSError.

@@ -396,7 +396,10 @@ def _deliveries_take(ids: list[int], token: str) -> list[WebhookDelivery]:
 
 
 def send(delivery: WebhookDelivery) -> AttemptResult:
-    """POST the signed event to the endpoint (no redirects, 15 s timeout, SSRF guard)."""
+    """POST the signed event to the endpoint (no redirects, SSRF guard). The whole
+    answer must arrive within ``TIMEOUT_SECONDS``, however slowly its bytes come
+    (``http.post`` holds every read to that deadline); an answer that does not is a
+    failed attempt, whatever its status."""
     endpoint, event = delivery.endpoint, delivery.event
     body = signing.event_body(event)
     headers = signing.signed_headers(endpoint.secret, event.webhook_id, int(time.time()), body)
@@ -407,7 +410,7 @@ def send(delivery: WebhookDelivery) -> AttemptResult:
         complete = False
         try:
             result.status_code = response.status
-            result.response_excerpt, complete = _excerpt(response, started)
+            result.response_excerpt, complete = _excerpt(response)
         finally:
             if not complete:  # unread bytes would garble the next request on it
                 response.close()
@@ -415,12 +418,22 @@ def send(delivery: WebhookDelivery) -> AttemptResult:
     except urlguard.UnsafeUrl as exc:
         result.error = exc.message
     except Exception as exc:  # every failure is an attempt to log, never a crash
-        result.error = f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS]
+        _failed(result, exc, elapsed=time.monotonic() - started)
     result.duration_ms = int((time.monotonic() - started) * 1000)
     return result
 
 
-def _excerpt(response, started: float) -> tuple[str, bool]:
+def _failed(result: AttemptResult, exc: Exception, *, elapsed: float) -> None:
+    if elapsed < TIMEOUT_SECONDS:
+        result.error = f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS]
+        return
+    # The deadline ended it: an answer that did not arrive in full is no answer.
+    answered = f" (it answered HTTP {result.status_code})" if result.status_code else ""
+    result.status_code = None
+    result.error = f"The receiver did not answer within {TIMEOUT_SECONDS} seconds{answered}"
+
+
+def _excerpt(response) -> tuple[str, bool]:
     """The start of the response body, and whether it was read to its end (reads on,
     to keep the connection, up to a limit)."""
     kept, size = b"", 0
@@ -428,7 +441,7 @@ def _excerpt(response, started: float) -> tuple[str, bool]:
         if len(kept) < EXCERPT_CHARS:
             kept += chunk[: EXCERPT_CHARS - len(kept)]
         size += len(chunk)
-        if size > MAX_READ_BYTES or time.monotonic() - started > TIMEOUT_SECONDS:
+        if size > MAX_READ_BYTES:
             return kept.decode("utf-8", "replace"), False
     return kept.decode("utf-8", "replace"), True
 

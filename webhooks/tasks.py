@@ -9,7 +9,10 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(ignore_result=True)
+# A batch stops sending once most of its lease is gone (services.SEND_BUDGET) and
+# every attempt ends by its deadline, so these limits are never reached by a
+# working sender; past them the lease runs out and the sweep sends what is left.
+@shared_task(ignore_result=True, soft_time_limit=90, time_limit=120)
 def deliver(delivery_id: int, token: str) -> None:
     services.delivery_attempt(delivery_id=delivery_id, token=token)
 

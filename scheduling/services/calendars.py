@@ -5,7 +5,10 @@ Reading a feed (``connection_sync``): one conditional GET (``If-None-Match`` /
 ``If-Modified-Since``) through the webhooks' guarded HTTP client, so the SSRF
 guard judges every address actually connected to, redirects included (each hop
 opens a guarded connection; at most ``MAX_REDIRECTS``). Bodies over
-``MAX_BYTES`` (after decompression) and fetches over ``TOTAL_SECONDS`` fail.
+``MAX_BYTES`` (after decompression) fail, and so does a fetch not done within
+``TOTAL_SECONDS`` however slowly the bytes arrive (``http.deadline``). Reading the
+file has its bounds too (``calendar_feeds.MAX_WORK`` and the like), and the task
+its time limits (``CALENDAR_SYNC_SOFT_TIME_LIMIT``: the error is recorded).
 The busy intervals of ``[now - DAYS_BEHIND, now + DAYS_AHEAD)`` replace the
 connection's ``BusyTime`` rows in one transaction. Any failure (unreachable,
 HTTP error, timeout, not iCalendar) keeps the last good busy times and records
@@ -23,6 +26,7 @@ import time
 from dataclasses import dataclass
 
 import requests
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
@@ -157,11 +161,23 @@ def connection_sync(*, connection_id: int, now: dt.datetime | None = None
             fetched.body, start=start, end=end, zone=busy_zone(connection))
     except (FeedError, calendar_feeds.InvalidCalendar) as exc:
         return _record(connection, now, last_error=str(exc)[:ERROR_CHARS], last_error_at=now)
+    except SoftTimeLimitExceeded:
+        raise  # the task records it (connection_sync_timed_out)
     except Exception as exc:  # noqa: BLE001 - a feed must never crash its sync
         logger.exception("Calendar connection %s could not be read", connection.pk)
         return _record(connection, now, last_error=f"The calendar could not be read: "
                        f"{type(exc).__name__}", last_error_at=now)
     return _store(connection, intervals, fetched, now)
+
+
+def connection_sync_timed_out(*, connection_id: int, seconds: float,
+                              now: dt.datetime | None = None) -> None:
+    """Record on the connection (if it still exists) that a sync ran out of its
+    ``seconds`` (its task's soft time limit); its last good busy times stay."""
+    now = now or timezone.now()
+    CalendarConnection.objects.filter(pk=connection_id).update(
+        last_error=f"The calendar took longer than {seconds:g} seconds to read",
+        last_error_at=now)
 
 
 def _may_be_conditional(connection: CalendarConnection, now: dt.datetime) -> bool:
@@ -226,7 +242,8 @@ def _session() -> requests.Session:
 
 
 def fetch(connection: CalendarConnection, *, conditional: bool = True) -> Fetched:
-    """GET the feed; ``Fetched(body=None)`` on 304. Raises FeedError."""
+    """GET the feed; ``Fetched(body=None)`` on 304. Raises FeedError, also when the
+    whole answer has not arrived within ``TOTAL_SECONDS`` of the start."""
     headers = {"Accept": "text/calendar, */*;q=0.5", "User-Agent": "Termin calendar sync"}
     if conditional and connection.etag:
         headers["If-None-Match"] = connection.etag
@@ -234,35 +251,40 @@ def fetch(connection: CalendarConnection, *, conditional: bool = True) -> Fetche
         headers["If-Modified-Since"] = connection.last_modified
     started = time.monotonic()
     try:
-        response = _session().get(connection.url, headers=headers, stream=True,
-                                  timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
-        with response:
-            if response.status_code == 304:
-                return Fetched(None)
-            if response.status_code != 200:
-                raise FeedError(f"The calendar answered HTTP {response.status_code}")
-            body = _read_body(response, started)
-            return Fetched(body, response.headers.get("ETag", ""),
-                           response.headers.get("Last-Modified", ""))
+        with http.deadline(TOTAL_SECONDS):
+            response = _session().get(connection.url, headers=headers, stream=True,
+                                      timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+            with response:
+                if response.status_code == 304:
+                    return Fetched(None)
+                if response.status_code != 200:
+                    raise FeedError(f"The calendar answered HTTP {response.status_code}")
+                body = _read_body(response)
+                return Fetched(body, response.headers.get("ETag", ""),
+                               response.headers.get("Last-Modified", ""))
     except urlguard.UnsafeUrl as exc:
         raise FeedError(exc.message) from exc
-    except requests.Timeout as exc:
-        raise FeedError(f"The calendar did not answer within {READ_TIMEOUT} seconds") from exc
-    except requests.TooManyRedirects as exc:
-        raise FeedError(f"The calendar redirected more than {MAX_REDIRECTS} times") from exc
     except requests.RequestException as exc:
-        raise FeedError(f"The calendar could not be fetched: {type(exc).__name__}: "
-                        f"{_cause(exc)}") from exc
+        raise _fetch_error(exc, time.monotonic() - started) from exc
 
 
-def _read_body(response, started: float) -> bytes:
+def _fetch_error(exc: requests.RequestException, elapsed: float) -> FeedError:
+    """What the connection shows for a GET that failed after ``elapsed`` seconds."""
+    if elapsed >= TOTAL_SECONDS:  # the deadline (http.deadline) ended it
+        return FeedError(f"The calendar took longer than {TOTAL_SECONDS:g} seconds to download")
+    if isinstance(exc, requests.Timeout):
+        return FeedError(f"The calendar did not answer within {READ_TIMEOUT:g} seconds")
+    if isinstance(exc, requests.TooManyRedirects):
+        return FeedError(f"The calendar redirected more than {MAX_REDIRECTS} times")
+    return FeedError(f"The calendar could not be fetched: {type(exc).__name__}: {_cause(exc)}")
+
+
+def _read_body(response) -> bytes:
     chunks, size = [], 0
     for chunk in response.iter_content(64 * 1024):
         size += len(chunk)
         if size > MAX_BYTES:
             raise FeedError(f"The calendar is larger than {MAX_BYTES // (1024 * 1024)} MB")
-        if time.monotonic() - started > TOTAL_SECONDS:
-            raise FeedError(f"The calendar took longer than {TOTAL_SECONDS} seconds to download")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -89,11 +89,12 @@ def web_server(**env: str):
 
 @contextmanager
 def celery_worker(*extra_args: str, **env: str):
-    """A real Celery worker process (prefork, 2 children) on the test Redis."""
+    """A real Celery worker process (prefork, 2 children) on the test Redis, consuming
+    both queues (the default one and feed syncs), as ``bin/quickstart``'s does."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "--quiet", "worker",
-         "--loglevel=WARNING", "--concurrency=2", "--without-gossip", "--without-mingle",
-         *extra_args],
+         "--loglevel=WARNING", "--concurrency=2", "-Q", "celery,feeds", "--without-gossip",
+         "--without-mingle", *extra_args],
         cwd=ROOT, env=child_env(**env),
     )
     try:

@@ -16,12 +16,13 @@ from tests.support.processes import ROOT, child_env, free_port
 
 @contextmanager
 def worker(*extra_args: str, **env: str):
-    """A prefork worker in its own process group, so SIGKILL takes its children too."""
+    """A prefork worker in its own process group, so SIGKILL takes its children too;
+    it consumes both queues (the default one and feed syncs)."""
     env.setdefault("WEBHOOK_ALLOW_PRIVATE", "1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "--quiet", "worker",
-         "--loglevel=WARNING", "--concurrency=2", "--without-gossip", "--without-mingle",
-         "--without-heartbeat", *extra_args],
+         "--loglevel=WARNING", "--concurrency=2", "-Q", "celery,feeds", "--without-gossip",
+         "--without-mingle", "--without-heartbeat", *extra_args],
         cwd=ROOT, env=child_env(**env), start_new_session=True,
     )
     try:
