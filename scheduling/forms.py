@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import Channel, FormFieldType
 from .models import MeetingType
+from .text import single_line
 
 # Channels whose booking needs the attendee's phone or address.
 PHONE_CHANNELS = frozenset({Channel.PHONE, Channel.WHATSAPP})
@@ -42,10 +43,18 @@ class HoneypotForm(PageForm):
         return bool(str(self.data.get(HONEYPOT, "")).strip())
 
 
+class SingleLineCharField(forms.CharField):
+    """A name: folded onto one line like every name that comes in (``text.single_line``),
+    so an empty result is "required" again."""
+
+    def to_python(self, value):
+        return single_line(super().to_python(value)) or ""
+
+
 class BookingForm(HoneypotForm):
     """The booker's details and the meeting type's own questions (``formFields``)."""
 
-    name = forms.CharField(label=_("Your name"), max_length=300,
+    name = SingleLineCharField(label=_("Your name"), max_length=300,
                            widget=forms.TextInput(_attrs(autocomplete="name")))
     email = forms.EmailField(label=_("Email"), max_length=254,
                              widget=forms.EmailInput(_attrs(autocomplete="email")))
@@ -153,7 +162,7 @@ class DeclineForm(PageForm):
 
 
 class RoomJoinForm(HoneypotForm):
-    name = forms.CharField(label=_("Your name"), max_length=300,
+    name = SingleLineCharField(label=_("Your name"), max_length=300,
                            widget=forms.TextInput(_attrs(autocomplete="name")))
     email = forms.EmailField(label=_("Email"), max_length=254,
                              widget=forms.EmailInput(_attrs(autocomplete="email")))

@@ -78,6 +78,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}".strip()
 
+    @property
+    def public_name(self) -> str:
+        """What public pages call the person: their name, else their slug (which is
+        in the page's address anyway), never their email."""
+        return self.full_name or self.slug
+
     def get_full_name(self) -> str:
         return self.full_name
 

@@ -454,7 +454,8 @@ def _appointment_context(appointment: Appointment, token: str, zone: str) -> dic
         "changeable": appointment.status in ACTIVE_STATUSES and future,
         "is_connect": appointment.channel == Channel.CONNECT,
         "ics_url": reverse("pages:ics", args=[token]),
-        "google_url": ics.google_calendar_url(appointment),
+        # The booker's own page: their calendar entry carries their manage link.
+        "google_url": ics.google_calendar_url(appointment, manage_link=True),
         "manage_url": reverse("pages:manage", args=[token]) + _query(tz=zone),
         "reschedule_url": reverse("pages:reschedule", args=[token]) + _query(tz=zone),
         "cancel_url": reverse("pages:cancel", args=[token]),
@@ -475,7 +476,7 @@ def ics_download(request, token: str):
     appointment = _appointment(token, links.MANAGE)
     if appointment is None:
         return _invalid_link(request)
-    response = HttpResponse(ics.appointment_ics(appointment),
+    response = HttpResponse(ics.appointment_ics(appointment, manage_link=True),
                             content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{ics.ics_filename(appointment)}"'
     return response

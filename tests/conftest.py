@@ -27,6 +27,15 @@ def _no_auth_failures_left():
     auththrottle.failures_forget()
 
 
+@pytest.fixture(autouse=True)
+def _no_public_limits_spent():
+    """Page tests all come from 127.0.0.1 and the test Redis outlives a run: each
+    test starts with no anonymous request counted."""
+    from scheduling import publiclimits
+
+    publiclimits.limits_forget()
+
+
 def make_company(name: str = "Acme", owner_email: str = "owner@acme.test", **kwargs):
     company, owner = company_create(
         name=name, owner_email=owner_email, owner_given_name="Olivia",

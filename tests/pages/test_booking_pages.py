@@ -214,3 +214,12 @@ def test_unknown_api_paths_stay_json_404s_and_never_reach_a_page(client, db):
     response = client.post("/v4/no-such/thing/book", {"x": 1})
     assert response.status_code == 404
     assert response.json()["statusCode"] == 404
+
+
+def test_a_name_with_a_newline_is_folded_onto_one_line(client, meeting_type):
+    url = _book_url(client, meeting_type, next_weekday())
+    data = {**_form_data(url), "name": "Grace\r\nBcc: victim@example.com"}
+    assert client.post(url, data).status_code == 302
+    attendee = Appointment.objects.get().attendees.get()
+    assert "\n" not in attendee.full_name and "\r" not in attendee.full_name
+    assert attendee.full_name.startswith("Grace Bcc:")
