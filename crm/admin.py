@@ -215,11 +215,6 @@ class ContactAdmin(CompanyScopedAdmin):
     def delete_model(self, request, obj):
         services.contact_delete(contact=obj, actor=services.Actor.admin(request.user))
 
-    def delete_queryset(self, request, queryset):
-        actor = services.Actor.admin(request.user)
-        for contact in queryset.select_related("company"):
-            services.contact_delete(contact=contact, actor=actor)
-
     @admin.action(description="Export selected contacts as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         contacts = queryset.prefetch_related(None).order_by("pk")

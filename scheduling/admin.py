@@ -677,10 +677,6 @@ class CalendarConnectionAdmin(CompanyScopedAdmin):
     def delete_model(self, request, obj):
         calendar_services.connection_delete(connection=obj)
 
-    def delete_queryset(self, request, queryset):
-        for connection in queryset:
-            calendar_services.connection_delete(connection=connection)
-
     @admin.action(description="Read the selected calendars again soon")
     def sync_now(self, request, queryset):
         # Queued, never run inside the request: a slow feed must not hold a web worker.

@@ -249,6 +249,12 @@ class CompanyScopedAdmin(ScopedRights, admin.ModelAdmin):
         return {name: action for name, action in actions.items()
                 if getattr(action[0], "allowed_permissions", None)}
 
+    def delete_queryset(self, request, queryset):
+        """Each row through ``delete_model``, so a delete of many runs the same
+        service as a delete of one."""
+        for obj in queryset:
+            self.delete_model(request, obj)
+
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         access = admin_access(request)
@@ -336,10 +342,6 @@ class ServiceWriteAdmin(CompanyScopedAdmin):
         # The service set the relations; only inlines are left to save.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
 
     def get_deleted_objects(self, objs, request):
         """Django's summary, plus each service's refusal shown as what protects the

@@ -101,10 +101,6 @@ class WebhookEndpointAdmin(CompanyScopedAdmin):
     def delete_model(self, request, obj):
         services.endpoint_delete(endpoint=obj)
 
-    def delete_queryset(self, request, queryset):
-        for endpoint in queryset:
-            services.endpoint_delete(endpoint=endpoint)
-
     @admin.action(description="Send a test event")
     def send_test_event(self, request, queryset):
         for endpoint in queryset:
