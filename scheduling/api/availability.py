@@ -17,13 +17,53 @@ from ..models import AvailabilitySchedule
 from ..services import schedules
 from ..timeutils import iso
 from .base import ApiView, ApiViewSet
-from .fields import TimezoneField
+from .fields import StrictSerializer, TimezoneField
 from .slots import SLOT_PARAMETERS, SlotsOutput, slots_response
 
 INTERVAL_EXAMPLE = [{"start": "09:00", "end": "17:00"}]
 
 
-class ScheduleInput(serializers.Serializer):
+class UnsupportedField(serializers.Field):
+    """A field meetergo documents and Termin does not support: sending it is a 400
+    naming it and saying so, never a silent drop (meetergo-api.md, rule 3)."""
+
+    def __init__(self, reason: str = "", **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", f"Not supported by Termin: sending it is a 400. {reason}")
+        super().__init__(**kwargs)
+        self.reason = reason
+
+    def to_internal_value(self, data):
+        reason = f": {self.reason}" if self.reason else ""
+        raise serializers.ValidationError(f"Termin does not support this meetergo field{reason}")
+
+    def to_representation(self, value):
+        return value
+
+
+def raise_field_errors(errors) -> None:
+    """``[(field, message)]`` from a service's checks as one 400 naming every field."""
+    if errors:
+        grouped = defaultdict(list)
+        for field, message in errors:
+            grouped[field].append(message)
+        raise serializers.ValidationError(dict(grouped))
+
+
+SCHEDULE_HELP = (
+    'meetergo\'s weekly hours, in either documented shape: {"monday": {"enabled": true, '
+    '"hours": [{"start": "09:00", "end": "17:00"}]}, ...} or [{"dayOfWeek": "monday", '
+    '"intervals": [{"from": "09:00", "to": "17:00"}]}]. A day not named is a day off. '
+    "The same as weekly: send one of them.")
+EXCEPTIONS_HELP = (
+    'meetergo\'s date exceptions: [{"start": "2024-12-24", "end": "2024-12-26", '
+    '"available": false}]. start and end are dates (an end date counts in full) or datetimes '
+    "with an offset; available false blocks the span, true opens it (an opening beats a "
+    "block). Stored as overrides of the dates they touch, computed from the weekly hours "
+    "sent or stored; sending exceptions or overrides replaces all date overrides.")
+
+
+class ScheduleInput(StrictSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     timezone = TimezoneField(required=False)
     isDefault = serializers.BooleanField(required=False)
@@ -37,26 +77,39 @@ class ScheduleInput(serializers.Serializer):
         help_text='Other hours on single dates: [{"date": "2024-12-24", "intervals": []}] '
         "(no intervals: a day off).",
     )
+    schedule = serializers.JSONField(required=False, help_text=SCHEDULE_HELP)
+    exceptions = serializers.JSONField(required=False, help_text=EXCEPTIONS_HELP)
+    useExplicitAvailability = UnsupportedField()
+    explicitAvailabilityEventTitle = UnsupportedField()
 
     def validate(self, attrs):
         errors = []
-        if "weekly" in attrs:
+        if "weekly" in attrs and "schedule" in attrs:
+            errors.append(("schedule", "Send either schedule (meetergo's shape) or weekly"))
+        elif "schedule" in attrs:
+            attrs["weekly"], found = schedules.weekly_from_schedule(attrs.pop("schedule"))
+            errors += found
+        elif "weekly" in attrs:
             attrs["weekly"], found = schedules.normalize_weekly(attrs["weekly"])
             errors += found
         if "overrides" in attrs:
             attrs["overrides"], found = schedules.normalize_overrides(attrs["overrides"])
             errors += found
-        if errors:
-            grouped = defaultdict(list)
-            for field, message in errors:
-                grouped[field].append(message)
-            raise serializers.ValidationError(dict(grouped))
+        if "exceptions" in attrs:
+            errors += schedules.check_exceptions(attrs["exceptions"])[1]
+        raise_field_errors(errors)
         return attrs
 
     def to_service_kwargs(self) -> dict:
         names = {"isDefault": "is_default", "timezone": "timezone_name"}
         return {names.get(key, key): value for key, value in self.validated_data.items()}
 
+
+_EXCEPTION_OUTPUT = inline_serializer("AvailabilityException", {
+    "start": serializers.DateTimeField(),
+    "end": serializers.DateTimeField(),
+    "available": serializers.BooleanField(),
+}, many=True)
 
 ScheduleOutput = inline_serializer(
     "AvailabilitySchedule",
@@ -66,8 +119,18 @@ ScheduleOutput = inline_serializer(
         "name": serializers.CharField(),
         "timezone": serializers.CharField(),
         "isDefault": serializers.BooleanField(),
+        "schedule": serializers.JSONField(
+            help_text='meetergo\'s shape: {"monday": {"enabled": true, "hours": [{"start", '
+            '"end"}]}, ...}, all seven days'),
         "weekly": serializers.JSONField(),
         "overrides": serializers.JSONField(),
+        "exceptions": _EXCEPTION_OUTPUT,
+        "availabilityExceptions": inline_serializer(
+            "AvailabilityExceptionAlias", {
+                "start": serializers.DateTimeField(),
+                "end": serializers.DateTimeField(),
+                "available": serializers.BooleanField(),
+            }, many=True, help_text="The same as exceptions (the API reference's name)"),
         "createdAt": serializers.DateTimeField(),
         "updatedAt": serializers.DateTimeField(),
     },
@@ -75,18 +138,24 @@ ScheduleOutput = inline_serializer(
 
 
 def schedule_payload(schedule: AvailabilitySchedule) -> dict:
+    """A schedule in Termin's shape (``weekly``, ``overrides``) and meetergo's
+    (``schedule``, ``exceptions``) at once."""
     weekly = {day: schedule.weekly.get(day, []) for day in schedules.WEEKDAYS}
+    overrides = [
+        {"date": o.date.isoformat(), "intervals": o.intervals} for o in schedule.overrides.all()
+    ]
+    exceptions = schedules.exceptions_from_overrides(overrides, schedule.timezone)
     return {
         "id": str(schedule.uuid),
         "userId": str(schedule.user.uuid),
         "name": schedule.name,
         "timezone": schedule.timezone,
         "isDefault": schedule.is_default,
+        "schedule": schedules.schedule_object(weekly),
         "weekly": weekly,
-        "overrides": [
-            {"date": o.date.isoformat(), "intervals": o.intervals}
-            for o in schedule.overrides.all()
-        ],
+        "overrides": overrides,
+        "exceptions": exceptions,
+        "availabilityExceptions": exceptions,
         "createdAt": iso(schedule.created_at),
         "updatedAt": iso(schedule.updated_at),
     }
@@ -135,7 +204,10 @@ class AvailabilityViewSet(ApiViewSet):
         return self.get_paginated_response([schedule_payload(s) for s in page])
 
     @extend_schema(request=ScheduleInput, responses={201: ScheduleOutput},
-                   summary="Create an availability schedule for the acting user")
+                   summary="Create an availability schedule for the acting user",
+                   description="Weekly hours as Termin's weekly or meetergo's schedule (either "
+                   "documented shape); date overrides as Termin's overrides or meetergo's "
+                   "exceptions. Answers both shapes at once.")
     def create(self, request):
         data = self._validated(partial=False)
         schedule = schedules.schedule_create(
@@ -148,7 +220,8 @@ class AvailabilityViewSet(ApiViewSet):
         return Response(schedule_payload(self.get_object()))
 
     @extend_schema(request=ScheduleInput, responses={200: ScheduleOutput},
-                   summary="Change a schedule; weekly and overrides are replaced whole")
+                   summary="Change a schedule; weekly (or schedule) and the date overrides "
+                   "(overrides, exceptions) are replaced whole")
     def partial_update(self, request, pk=None):
         schedule = self.get_object()
         data = self._validated(partial=True)
