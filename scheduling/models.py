@@ -456,6 +456,15 @@ class AppointmentSource(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+class CancelSource(models.TextChoices):
+    """Who ended an appointment (``cancel.actionSource`` in its answers)."""
+
+    ATTENDEE = "attendee", "The attendee (manage page or x-appointment-secret)"
+    HOST = "host", "A host of the appointment"
+    ADMIN = "admin", "An admin or owner, or staff in the admin console"
+    SYSTEM = "system", "Termin (a provisional hold expired)"
+
+
 def new_manage_nonce() -> str:
     """A fresh value for ``Appointment.manage_nonce`` (64 random bits)."""
     import secrets
@@ -503,6 +512,11 @@ class Appointment(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
+    # Who cancelled or declined it, and their id (a user's or the attendee's uuid), as
+    # text so the record outlives the user; blank for appointments cancelled before
+    # these were kept.
+    cancel_source = models.CharField(max_length=10, choices=CancelSource.choices, blank=True)
+    cancel_actor = models.CharField(max_length=36, blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
