@@ -17,9 +17,10 @@ from django.db.models.functions import Cast, Ceil, Extract, Floor
 from django.utils import timezone as djtz
 
 from . import slots as engine
-from .choices import QueueKind
+from .choices import Channel, QueueKind
 from .errors import DomainError, NotFound
 from .models import (
+    Appointment,
     AppointmentHost,
     AvailabilitySchedule,
     BusyTime,
@@ -80,16 +81,49 @@ def meeting_type_hosts(meeting_type: MeetingType, *, with_default_schedule: bool
     return list(users)
 
 
+def offered_channels(meeting_type: MeetingType) -> list[str]:
+    """The channels a booking of ``meeting_type`` may take (``connect`` when none is set)."""
+    return meeting_type.channels or [Channel.CONNECT.value]
+
+
+def check_channel(meeting_type: MeetingType, channel: str | None) -> None:
+    """DomainError on ``channel`` unless ``meeting_type`` offers it (none asked: fine)."""
+    if channel is not None and channel not in offered_channels(meeting_type):
+        raise DomainError(f"This meeting type does not offer the channel {channel}",
+                          field="channel")
+
+
+def check_queue(meeting_type: MeetingType, queue_id) -> None:
+    """DomainError on ``queueId`` unless it names ``meeting_type``'s own queue."""
+    if queue_id is not None and (not meeting_type.queue_id
+                                 or str(meeting_type.queue.uuid) != str(queue_id)):
+        raise DomainError("queueId is not this meeting type's queue", field="queueId")
+
+
+# --- appointments ----------------------------------------------------------------
+
+
+def appointment_pk_get(*, company, appointment_id) -> int:
+    """The primary key of the company's appointment with this uuid, or NotFound."""
+    found = (Appointment.objects.filter(company=company, uuid=appointment_id)
+             .values_list("pk", flat=True).first() if appointment_id else None)
+    if found is None:
+        raise NotFound("Appointment not found")
+    return found
+
+
 # --- busy time -------------------------------------------------------------------
 
 
-def busy_intervals(host_ids, start: dt.datetime, end: dt.datetime, *, company_id: int
-                   ) -> BusyMap:
+def busy_intervals(host_ids, start: dt.datetime, end: dt.datetime, *, company_id: int,
+                   exclude_appointment_id: int | None = None) -> BusyMap:
     """Every interval that occupies one of ``host_ids`` and overlaps ``[start, end)``,
     as ``{host_id: [(start, end), ...]}`` in UTC, read in one query: busy time blocked
     by hand or read from calendars of ``company_id`` (``BusyTime``) and appointments
     of any company with provisional holds (the active ``AppointmentHost`` rows the
-    exclusion constraint guards: a person is never in two meetings at once)."""
+    exclusion constraint guards: a person is never in two meetings at once).
+    ``exclude_appointment_id``: that appointment's holds do not count (a reschedule
+    looking for a new time for it)."""
     busy: BusyMap = defaultdict(list)
     host_ids = list(host_ids)
     blocked = BusyTime.objects.filter(
@@ -97,6 +131,8 @@ def busy_intervals(host_ids, start: dt.datetime, end: dt.datetime, *, company_id
         user_id__in=host_ids, start__lt=end, end__gt=start)
     holds = AppointmentHost.objects.filter(host_id__in=host_ids, active=True,
                                            start__lt=end, end__gt=start)
+    if exclude_appointment_id is not None:
+        holds = holds.exclude(appointment_id=exclude_appointment_id)
     for host_id, b0, b1 in interval_rows((blocked, "user_id"), (holds, "host_id")):
         busy[host_id].append((b0, b1))
     return dict(busy)
@@ -133,17 +169,22 @@ def interval_rows(*sources: tuple[QuerySet, str]):
 
 
 def booked_starts(meeting_type: MeetingType, host_ids, start: dt.datetime,
-                  end: dt.datetime) -> dict[int, list[dt.datetime]]:
+                  end: dt.datetime, *, exclude_appointment_id: int | None = None
+                  ) -> dict[int, list[dt.datetime]]:
     """Starts of the meeting type's active bookings per host around ``[start, end)``,
-    for its daily limit (one query). Local days differ from UTC days by at most a
-    day each way, so a day's margin on both sides covers every day in range."""
+    for its daily limit (one query), leaving out ``exclude_appointment_id``'s. Local
+    days differ from UTC days by at most a day each way, so a day's margin on both
+    sides covers every day in range."""
     if meeting_type.daily_limit is None:
         return {}
     margin = dt.timedelta(days=1, hours=2)
     rows = AppointmentHost.objects.filter(
         host_id__in=list(host_ids), active=True, appointment__meeting_type=meeting_type,
         start__gte=start - margin, start__lt=end + margin,
-    ).values_list("host_id", "start")
+    )
+    if exclude_appointment_id is not None:
+        rows = rows.exclude(appointment_id=exclude_appointment_id)
+    rows = rows.values_list("host_id", "start")
     booked: dict[int, list[dt.datetime]] = defaultdict(list)
     for host_id, begin in rows:
         booked[host_id].append(begin)
@@ -186,6 +227,10 @@ def slot_query(
     timezone: str | None = None,
     duration: int | None = None,
     host_id=None,
+    host_ids=None,
+    queue_id=None,
+    everyone: bool = False,
+    exclude_appointment_id: int | None = None,
     now: dt.datetime | None = None,
     hosts: list[User] | None = None,
 ) -> SlotQuery:
@@ -193,17 +238,23 @@ def slot_query(
 
     ``start``/``end`` are aware datetimes, or dates read in ``timezone`` (``end``
     inclusive). Without ``timezone`` the range is read, and slots shown, in the
-    first host's schedule zone. ``host_id`` (a user uuid) narrows a one-on-one or
-    round-robin meeting type to one host. Raises DomainError with the field at fault.
-    A fixed number of queries, whatever the number of hosts. ``hosts``: the meeting
-    type's hosts already loaded as ``meeting_type_hosts(..., with_default_schedule=True)``
-    gives them (a booking reads them while locking them).
+    first host's schedule zone. ``host_id`` (a user uuid) and ``host_ids`` (user
+    uuids; with ``host_id``, together) narrow a one-on-one or round-robin meeting
+    type to those hosts; ``queue_id`` must name its own queue. ``everyone``: a slot
+    is free only when every chosen host is (the engine's co-host mode), as it always
+    is for co-hosts. ``exclude_appointment_id``: that appointment's holds are not busy
+    and do not count toward the daily limit (a reschedule). Raises DomainError with
+    the field at fault. A fixed number of queries, whatever the number of hosts.
+    ``hosts``: the meeting type's hosts already loaded as
+    ``meeting_type_hosts(..., with_default_schedule=True)`` gives them (a booking
+    reads them while locking them).
     """
     now = now or djtz.now()
     minutes = _check_duration(meeting_type, duration)
+    check_queue(meeting_type, queue_id)
     if hosts is None:
         hosts = meeting_type_hosts(meeting_type, with_default_schedule=True)
-    hosts = _narrow(meeting_type, hosts, host_id)
+    hosts = _narrow(meeting_type, hosts, host_id=host_id, host_ids=host_ids)
     schedules = _schedules(meeting_type, hosts)
     zone = timezone or _display_zone(hosts, schedules)
     range_start, range_end = _range(start, end, zone)
@@ -213,8 +264,10 @@ def slot_query(
         margin = rules.buffer_before + rules.duration + rules.buffer_after
         overrides = _overrides(schedules.values(), range_start, range_end)
         busy = busy_intervals([h.pk for h in hosts], range_start - margin, range_end + margin,
-                              company_id=meeting_type.company_id)
-        booked = booked_starts(meeting_type, [h.pk for h in hosts], range_start, range_end)
+                              company_id=meeting_type.company_id,
+                              exclude_appointment_id=exclude_appointment_id)
+        booked = booked_starts(meeting_type, [h.pk for h in hosts], range_start, range_end,
+                               exclude_appointment_id=exclude_appointment_id)
         inputs = [
             engine.HostInput(
                 host_id=host.pk,
@@ -225,7 +278,7 @@ def slot_query(
             for host in hosts
         ]
     return SlotQuery(inputs, rules, range_start, range_end, now,
-                     _mode(meeting_type, len(inputs)), zone, minutes)
+                     _mode(meeting_type, len(inputs), everyone=everyone), zone, minutes)
 
 
 def rules_for(meeting_type: MeetingType, duration: int) -> engine.Rules:
@@ -250,20 +303,30 @@ def _check_duration(meeting_type: MeetingType, duration: int | None) -> int:
     return duration
 
 
-def _narrow(meeting_type: MeetingType, hosts: list[User], host_id) -> list[User]:
-    if host_id is None:
+def _narrow(meeting_type: MeetingType, hosts: list[User], *, host_id, host_ids) -> list[User]:
+    """The ``hosts`` named by ``host_id`` and ``host_ids`` together (neither: all)."""
+    if host_id is None and not host_ids:
         return hosts
-    chosen = [host for host in hosts if str(host.uuid) == str(host_id)]
-    if not chosen:
+    known = {str(host.uuid) for host in hosts}
+    if host_id is not None and str(host_id) not in known:
         raise DomainError("This user does not host this meeting type", field="hostId")
+    unknown = [str(uuid) for uuid in host_ids or () if str(uuid) not in known]
+    if unknown:
+        raise DomainError(f"Not a host of this meeting type: {', '.join(unknown)}",
+                          field="hostIds")
     # Co-hosts meet together, so one of them is free only when all are.
-    return hosts if meeting_type.kind == QueueKind.CO_HOST else chosen
+    if meeting_type.kind == QueueKind.CO_HOST:
+        return hosts
+    wanted = {str(uuid) for uuid in host_ids or ()} | ({str(host_id)} if host_id else set())
+    return [host for host in hosts if str(host.uuid) in wanted]
 
 
-def _mode(meeting_type: MeetingType, host_count: int) -> str:
+def _mode(meeting_type: MeetingType, host_count: int, *, everyone: bool = False) -> str:
     if meeting_type.kind == QueueKind.CO_HOST:
         return engine.CO_HOST
-    return engine.SINGLE if host_count == 1 else engine.ROUND_ROBIN
+    if host_count == 1:
+        return engine.SINGLE
+    return engine.CO_HOST if everyone else engine.ROUND_ROBIN
 
 
 def _schedules(meeting_type: MeetingType, hosts: list[User]) -> dict[int, AvailabilitySchedule]:

@@ -1,21 +1,37 @@
 """Free slots: ``GET /v4/booking-availability`` and ``GET /v4/availability?meetingTypeId``.
 
-``start`` and ``end`` are plain dates (read in ``timezone``, ``end`` inclusive)
-or datetimes with an offset; a datetime without one is a 400.
+Every query parameter meetergo documents for these paths is read (see the README,
+"Availability and slots"), beside Termin's own ``duration`` and ``hostId``; any
+other parameter is a 400 naming it. ``start`` and ``end`` are plain dates (read in
+``timezone``, ``end`` inclusive) or datetimes with an offset; a datetime without
+one is a 400.
+
+The answer carries every shape meetergo's pages read, built in one pass over the
+slots: ``availableSlots``, ``timeframes``, ``dates`` with ``earliestAvailableDate``,
+and ``slots``.
 """
 
 import datetime as dt
 import re
+import uuid
 
+from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from .. import selectors
-from ..timeutils import OUT_OF_RANGE, get_zone, iso, within_range
+from ..errors import DomainError
+from ..timeutils import OUT_OF_RANGE, get_zone, within_range
 from .fields import OffsetDateTimeField, TimezoneField
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ANYONE, EVERYONE = "anyone", "everyone"
+TROUBLESHOOT_UNSUPPORTED = (
+    "troubleshoot is not supported yet: Termin does not report blocked times with "
+    "their reasons; leave it out or send troubleshoot=false")
+RESOURCES_UNSUPPORTED = (
+    "resourceChannelIds is not supported: Termin has no resource channels; leave it out")
 
 
 class InstantField(OffsetDateTimeField):
@@ -52,64 +68,223 @@ class DateOrDateTimeField(InstantField):
         return super().parse(value)
 
 
+class IdListField(serializers.Field):
+    """User ids, comma-separated (``hostIds=a,b``), repeated (``hostIds=a&hostIds=b``)
+    or both; blank items are skipped, and no item at all counts as not sent."""
+
+    default_error_messages = {"invalid": "Not a valid id: {value}"}
+
+    def get_value(self, dictionary):
+        if isinstance(dictionary, MultiValueDict):
+            values = dictionary.getlist(self.field_name)
+            return values if values else serializers.empty
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        items = [data] if isinstance(data, str) else list(data)
+        ids = []
+        for item in ",".join(str(value) for value in items).split(","):
+            if not item.strip():
+                continue
+            try:
+                ids.append(uuid.UUID(item.strip()))
+            except ValueError:
+                self.fail("invalid", value=item.strip())
+        return list(dict.fromkeys(ids)) or None
+
+    def to_representation(self, value):
+        return [str(item) for item in value]
+
+
 class SlotsQuery(serializers.Serializer):
     meetingTypeId = serializers.UUIDField()
     start = DateOrDateTimeField()
     end = DateOrDateTimeField()
     timezone = TimezoneField(required=False)
     duration = serializers.IntegerField(required=False, min_value=1)
+    meetingDuration = serializers.IntegerField(required=False, min_value=1)
     hostId = serializers.UUIDField(required=False)
+    hostIds = IdListField(required=False)
+    queueId = serializers.UUIDField(required=False)
+    calculationMethod = serializers.ChoiceField([ANYONE, EVERYONE], required=False)
+    channel = serializers.CharField(required=False)
+    existingAppointmentId = serializers.UUIDField(required=False)
+    troubleshoot = serializers.BooleanField(required=False)
+    resourceChannelIds = serializers.CharField(required=False, allow_blank=True)
+    # Accepted because what they ask for holds already: Termin keeps no cache (every
+    # answer is fresh), has no group appointments to hide, and finds the earliest
+    # date from the slots it computes anyway.
+    refreshCache = serializers.BooleanField(required=False)
+    hideGroupAppointments = serializers.BooleanField(required=False)
+    skipEarliestBookingCalculation = serializers.BooleanField(required=False)
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [f"Unknown query parameter {name!r}: this endpoint does not support it"]
+                 for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate_troubleshoot(self, value):
+        if value:
+            raise serializers.ValidationError(TROUBLESHOOT_UNSUPPORTED)
+        return value
+
+    def validate_resourceChannelIds(self, value):  # noqa: N802 - the parameter's name
+        if value.strip():
+            raise serializers.ValidationError(RESOURCES_UNSUPPORTED)
+        return value
+
+    def validate(self, attrs):
+        duration, meeting_duration = attrs.get("duration"), attrs.get("meetingDuration")
+        if None not in (duration, meeting_duration) and duration != meeting_duration:
+            raise serializers.ValidationError(
+                {"meetingDuration": ["meetingDuration and duration name different durations; "
+                                     "send one of them"]})
+        return attrs
+
+
+def _param(name, kind, description, **kwargs):
+    return OpenApiParameter(name, kind, required=kwargs.pop("required", False),
+                            description=description, **kwargs)
 
 
 SLOT_PARAMETERS = [
-    OpenApiParameter("meetingTypeId", str, required=True, description="Meeting type id"),
-    OpenApiParameter("start", str, required=True,
-                     description="First day (2024-01-15) or an instant with offset"),
-    OpenApiParameter("end", str, required=True,
-                     description="Last day, inclusive (2024-01-22), or an instant with offset; "
-                     f"at most {selectors.MAX_RANGE_DAYS} days after start"),
-    OpenApiParameter("timezone", str, required=False,
-                     description="IANA zone to read dates in and show slots in; "
-                     "default: the host schedule's zone"),
-    OpenApiParameter("duration", int, required=False,
-                     description="Minutes; one of the meeting type's durations"),
-    OpenApiParameter("hostId", str, required=False, description="Only this host's slots"),
+    _param("meetingTypeId", str, "Meeting type id", required=True),
+    _param("start", str, "First day (2024-01-15) or an instant with offset", required=True),
+    _param("end", str, "Last day, inclusive (2024-01-22), or an instant with offset; "
+           f"at most {selectors.MAX_RANGE_DAYS} days after start", required=True),
+    _param("timezone", str, "IANA zone to read dates in and show slots in; "
+           "default: the zone of the meeting type's schedule, else the first host's"),
+    _param("meetingDuration", int, "Minutes; one of the meeting type's durations "
+           "(meetergo's name; the same as duration)"),
+    _param("duration", int, "Minutes; one of the meeting type's durations"),
+    _param("hostIds", str, "Only these hosts' slots: user ids, comma-separated or the "
+           "parameter repeated (together with hostId, if both are sent). Co-hosts are "
+           "always all considered"),
+    _param("hostId", str, "Only this host's slots (Termin's own; see hostIds)"),
+    _param("queueId", str, "The meeting type's queue (another queue is a 400)"),
+    _param("calculationMethod", str, "anyone (default): a slot is free when any chosen "
+           "host is; everyone: only when all chosen hosts are. Co-host meeting types "
+           "always need everyone", enum=[ANYONE, EVERYONE]),
+    _param("channel", str, "A channel the meeting type offers (else a 400); slots are "
+           "the same on every channel"),
+    _param("existingAppointmentId", str, "An appointment of the company being "
+           "rescheduled: its own time counts as free (and not toward the daily limit)"),
+    _param("troubleshoot", bool, "Not supported yet: true is a 400; false or left out "
+           "answers the slots"),
+    _param("resourceChannelIds", str, "Not supported: any value is a 400"),
+    _param("refreshCache", bool, "Accepted; every answer is computed fresh"),
+    _param("hideGroupAppointments", bool, "Accepted; Termin has no group appointments"),
+    _param("skipEarliestBookingCalculation", bool,
+           "Accepted; earliestAvailableDate costs nothing extra and is always given"),
 ]
+
+def _instants() -> dict:
+    # Fresh fields for each serializer: a field instance belongs to one parent.
+    return {"start": serializers.DateTimeField(), "end": serializers.DateTimeField()}
+
 
 SlotsOutput = inline_serializer(
     "AvailableSlots",
     {
         "availableSlots": inline_serializer(
-            "Slot", {"start": serializers.DateTimeField(), "end": serializers.DateTimeField()},
-            many=True,
-        ),
-        "timezone": serializers.CharField(),
-        "duration": serializers.IntegerField(),
+            "Slot", _instants(), many=True,
+            help_text="Every free slot, start and end in the answer's zone"),
+        "timeframes": inline_serializer(
+            "Timeframe", _instants(), many=True,
+            help_text="Free windows in UTC: the slots merged where they overlap or "
+            "touch; each starts at a slot's start and ends at a slot's end"),
+        "dates": inline_serializer(
+            "AvailableDate",
+            {"date": serializers.DateField(help_text="A local date in the answer's zone"),
+             "spots": inline_serializer(
+                 "Spot", {"startTime": serializers.DateTimeField()}, many=True)},
+            many=True, help_text="The slots' starts by local date"),
+        "earliestAvailableDate": serializers.DateField(
+            allow_null=True, help_text="The first date in dates; null when there is none"),
+        "slots": inline_serializer(
+            "SlotsOfDate",
+            {"date": serializers.DateField(),
+             "times": serializers.ListField(child=serializers.DateTimeField())},
+            many=True, help_text="The slots' starts by local date (older form of dates)"),
+        "timezone": serializers.CharField(help_text="The zone of every local time and date"),
+        "duration": serializers.IntegerField(help_text="Minutes of each slot"),
         "meetingTypeId": serializers.UUIDField(),
     },
 )
 
 
 def slots_response(request, ctx) -> Response:
-    """Validate the query, ask the selector, render every instant with its offset."""
+    """Validate the query, ask the selector, render every answer form at once."""
     query = SlotsQuery(data=request.query_params)
     query.is_valid(raise_exception=True)
     data = query.validated_data
     meeting_type = selectors.meeting_type_get(
         company=ctx.company, meeting_type_id=data["meetingTypeId"]
     )
-    result = selectors.available_slots(
-        meeting_type=meeting_type, start=data["start"], end=data["end"],
-        timezone=data.get("timezone"), duration=data.get("duration"),
-        host_id=data.get("hostId"),
-    )
+    selectors.check_channel(meeting_type, data.get("channel"))
+    existing = data.get("existingAppointmentId")
+    try:
+        result = selectors.available_slots(
+            meeting_type=meeting_type, start=data["start"], end=data["end"],
+            timezone=data.get("timezone"),
+            duration=data.get("meetingDuration", data.get("duration")),
+            host_id=data.get("hostId"), host_ids=data.get("hostIds"),
+            queue_id=data.get("queueId"), everyone=data.get("calculationMethod") == EVERYONE,
+            exclude_appointment_id=selectors.appointment_pk_get(
+                company=ctx.company, appointment_id=existing) if existing else None,
+        )
+    except DomainError as exc:
+        if exc.field == "duration" and "meetingDuration" in data:
+            exc.field = "meetingDuration"  # the parameter the client sent
+        raise
+    body = slots_payload(result)
+    body["meetingTypeId"] = str(meeting_type.uuid)
+    return Response(body)
+
+
+def slots_payload(result: selectors.SlotResult) -> dict:
+    """Every answer form of ``result``, in one pass over its slots (sorted by start).
+
+    Local times and dates are in ``result.timezone``; a slot's date is the date part
+    of its local start. ``timeframes`` are in UTC, merged where slots overlap or touch.
+    """
     zone = get_zone(result.timezone)
-    return Response({
-        "availableSlots": [
-            {"start": iso(slot.start, zone), "end": iso(slot.end, zone)}
-            for slot in result.slots
-        ],
+    available, timeframes, days, by_day = [], [], [], {}
+    day = spots = times = None
+    frame_start = frame_end = None
+    for slot in result.slots:
+        start = slot.start.astimezone(zone).isoformat()
+        available.append({"start": start, "end": slot.end.astimezone(zone).isoformat()})
+        if start[:10] != day:
+            day = start[:10]
+            if day not in by_day:  # a day seen again only where clocks go back over midnight
+                by_day[day] = ([], [])
+                days.append(day)
+            spots, times = by_day[day]
+        spots.append({"startTime": start})
+        times.append(start)
+        if frame_end is not None and slot.start <= frame_end:
+            frame_end = max(frame_end, slot.end)
+        else:
+            if frame_end is not None:
+                timeframes.append(_utc_frame(frame_start, frame_end))
+            frame_start, frame_end = slot.start, slot.end
+    if frame_end is not None:
+        timeframes.append(_utc_frame(frame_start, frame_end))
+    return {
+        "availableSlots": available,
+        "timeframes": timeframes,
+        "dates": [{"date": d, "spots": by_day[d][0]} for d in days],
+        "earliestAvailableDate": days[0] if days else None,
+        "slots": [{"date": d, "times": by_day[d][1]} for d in days],
         "timezone": result.timezone,
         "duration": result.duration,
-        "meetingTypeId": str(meeting_type.uuid),
-    })
+    }
+
+
+def _utc_frame(start: dt.datetime, end: dt.datetime) -> dict:
+    return {"start": start.astimezone(dt.UTC).isoformat(),
+            "end": end.astimezone(dt.UTC).isoformat()}
