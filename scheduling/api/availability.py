@@ -101,8 +101,20 @@ class ScheduleInput(StrictSerializer):
         return attrs
 
     def to_service_kwargs(self) -> dict:
-        names = {"isDefault": "is_default", "timezone": "timezone_name"}
-        return {names.get(key, key): value for key, value in self.validated_data.items()}
+        return schedule_service_kwargs(self.validated_data)
+
+
+class InlineScheduleInput(ScheduleInput):
+    """A schedule sent inside another body (a new user's ``availability``, a meeting
+    type's own hours): the same fields, without ``isDefault``."""
+
+    isDefault = None
+
+
+def schedule_service_kwargs(validated: dict) -> dict:
+    """A validated schedule body as ``schedule_create``'s keywords."""
+    names = {"isDefault": "is_default", "timezone": "timezone_name"}
+    return {names.get(key, key): value for key, value in validated.items()}
 
 
 _EXCEPTION_OUTPUT = inline_serializer("AvailabilityException", {

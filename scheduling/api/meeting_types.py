@@ -1,21 +1,33 @@
-"""``/v4/meeting-type`` and ``/v4/queue``."""
+"""``/v4/meeting-type`` and ``/v4/queue``.
+
+A meeting type is read and written in Termin's flat fields (``title``,
+``durations``, ``channels``, ...) and in meetergo's shapes at once: ``meetingInfo``
+and ``meetingOptions`` (developer-docs/core-concepts/meeting-types,
+api-reference/meeting-types/create-meeting-type) and the older flat ``{name,
+duration, slug, description}``. Where two names say the same thing, they must
+agree; a documented meetergo field Termin does not support is a 400 saying so.
+"""
 
 import uuid
 from collections import defaultdict
 
-from django.conf import settings
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from ..choices import QueueKind, Role
+from ..choices import Channel, QueueKind, Role
 from ..errors import NotFound
 from ..models import MeetingType, Queue
+from ..payloads import meeting_type_url
 from ..services import meeting_types, queues
 from ..text import SingleLineField
 from ..timeutils import iso
+from .auth import ACT_AS_HEADER
+from .availability import InlineScheduleInput, UnsupportedField, schedule_service_kwargs
 from .base import ApiViewSet
+from .fields import StrictSerializer
+from .pagination import page_limit
 
 # camelCase API name -> service keyword.
 MEETING_TYPE_NAMES = {
@@ -30,14 +42,86 @@ MEETING_TYPE_NAMES = {
     "icsDescription": "ics_description", "hostIds": "host_ids", "queueId": "queue_id",
     "scheduleId": "schedule_id",
 }
+DEFAULT_TITLE = "30min Meeting"
+_MISSING = object()
+CHANNEL_HELP = (f"One of {', '.join(Channel.values)}; meetergo's google_meet, teams and "
+                "in_person are read as google, teamsForBusiness2 and local")
 
 
 def _minutes(max_value: int, **kwargs):
     return serializers.IntegerField(min_value=0, max_value=max_value, required=False, **kwargs)
 
 
-class MeetingTypeInput(serializers.Serializer):
-    title = SingleLineField(max_length=200)
+class MeetingInfoInput(StrictSerializer):
+    """meetergo's ``meetingInfo``."""
+
+    name = SingleLineField(max_length=200, required=False, help_text="The same as title")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    duration = serializers.IntegerField(
+        required=False, min_value=1, max_value=1440,
+        help_text="Minutes: the default duration (added to the allowed durations)")
+    channel = serializers.CharField(required=False, help_text=CHANNEL_HELP)
+    bufferBefore = _minutes(1440)
+    bufferAfter = _minutes(1440)
+    color = UnsupportedField("booking pages take the company's colours")
+    customChannelName = UnsupportedField("there is no custom channel")
+    customChannelLink = UnsupportedField(
+        "there is no custom channel: configure a video channel's link in locations")
+    enableRedirect = UnsupportedField()
+    redirect = UnsupportedField()
+    passEventDetailsToRedirect = UnsupportedField()
+    groupBooking = UnsupportedField()
+    showAvailableSlots = UnsupportedField()
+    enrichInvitee = UnsupportedField()
+    confirmationButton = UnsupportedField()
+
+
+class MeetingOptionsInput(StrictSerializer):
+    """meetergo's ``meetingOptions``."""
+
+    allowedDurations = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=1440), required=False,
+        allow_empty=False, max_length=meeting_types.MAX_DURATIONS,
+        help_text="The same as durations")
+    allowedChannels = serializers.ListField(
+        child=serializers.CharField(), required=False, allow_empty=False,
+        help_text=f"The same as channels. {CHANNEL_HELP}")
+    doubleOptIn = serializers.BooleanField(required=False)
+    requireHostConfirmation = serializers.BooleanField(required=False)
+    allowPhoneOnlyBooking = serializers.BooleanField(required=False)
+    allowSelectChannel = UnsupportedField("several channels always let the attendee choose")
+    allowHostSelection = UnsupportedField()
+    forceHostSelection = UnsupportedField()
+    allowAddingGuests = UnsupportedField()
+    enableClusterMeeting = UnsupportedField()
+    enableBufferCarryOver = UnsupportedField()
+    maxBufferCarryOverDelay = UnsupportedField()
+    confirmationPageCssSetting = UnsupportedField()
+    bookingPagePassword = UnsupportedField()
+    channelAvailabilities = UnsupportedField()
+
+
+class RequestOptionsInput(StrictSerializer):
+    """meetergo's ``options``."""
+
+    createOneTimeLink = serializers.BooleanField(required=False)
+
+    def validate_createOneTimeLink(self, value):
+        if value:
+            raise serializers.ValidationError("Termin does not support one-time booking links")
+        return value
+
+
+class MeetingTypeInput(StrictSerializer):
+    title_required = True
+
+    title = SingleLineField(max_length=200, required=False,
+                            help_text="Required (or name, or meetingInfo.name)")
+    name = SingleLineField(max_length=200, required=False,
+                           help_text="meetergo's older flat shape: the same as title")
+    duration = serializers.IntegerField(
+        required=False, min_value=1, max_value=1440,
+        help_text="meetergo's older flat shape: the same as meetingInfo.duration")
     slug = serializers.CharField(max_length=100, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
     durations = serializers.JSONField(required=False, help_text="Allowed durations in minutes")
@@ -54,11 +138,12 @@ class MeetingTypeInput(serializers.Serializer):
     dailyLimit = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=1000,
         help_text="Most bookings of this meeting type per host and day; null: no limit")
-    channels = serializers.JSONField(required=False)
+    channels = serializers.JSONField(required=False, help_text=CHANNEL_HELP)
     locations = serializers.JSONField(
         required=False,
         help_text='[{"channel": "zoom", "link": "https://..."}, {"channel": "local", '
-        '"address": "...", "name": "..."}, {"channel": "phone-incoming", "phone": "..."}]')
+        '"address": "...", "name": "..."}, {"channel": "phone-incoming", "phone": "..."}]; '
+        "meetergo's list of addresses ([\"Hauptstr. 1, Berlin\"]) is read as local locations")
     formFields = serializers.JSONField(
         required=False,
         help_text='[{"key": "company", "label": "Company", "type": "text", "required": true}]')
@@ -73,31 +158,170 @@ class MeetingTypeInput(serializers.Serializer):
     scheduleId = serializers.UUIDField(
         required=False, allow_null=True,
         help_text="Hours for every host; null: each host's default schedule")
+    availabilityId = serializers.UUIDField(required=False, allow_null=True,
+                                           help_text="meetergo's name for scheduleId")
+    availability = InlineScheduleInput(
+        required=False, help_text="meetergo's inline availability: a new schedule of the "
+        "owner's for this meeting type only (not with availabilityId)")
+    meetingInfo = MeetingInfoInput(required=False)
+    meetingOptions = MeetingOptionsInput(required=False)
+    options = RequestOptionsInput(required=False)
+    metadata = UnsupportedField("meeting types keep no metadata")
 
     def validate(self, attrs):
-        """Every shape error at once; the service checks them again for other callers."""
+        """meetergo's names folded into Termin's, then every shape error at once; the
+        service checks them again for other callers."""
+        errors: list[tuple[str, str]] = []
+        info, opts = attrs.pop("meetingInfo", {}), attrs.pop("meetingOptions", {})
+        attrs.pop("options", None)
+        for target, sources in (
+            ("title", [("name", attrs.pop("name", _MISSING)),
+                       ("meetingInfo.name", info.get("name", _MISSING))]),
+            ("description", [("meetingInfo.description", info.get("description", _MISSING))]),
+            ("bufferBefore", [("meetingInfo.bufferBefore", info.get("bufferBefore", _MISSING))]),
+            ("bufferAfter", [("meetingInfo.bufferAfter", info.get("bufferAfter", _MISSING))]),
+            ("scheduleId", [("availabilityId", attrs.pop("availabilityId", _MISSING))]),
+            ("durations", [("meetingOptions.allowedDurations",
+                            opts.get("allowedDurations", _MISSING))]),
+            *((name, [(f"meetingOptions.{name}", opts.get(name, _MISSING))])
+              for name in ("doubleOptIn", "requireHostConfirmation", "allowPhoneOnlyBooking")),
+        ):
+            _merge(attrs, target, sources, errors)
+        duration = _merged_duration(attrs, info, errors)
+        channel_paths = _fold_channels(attrs, info, opts, errors)
+        if not self.partial and self.title_required and "title" not in attrs:
+            errors.append(("title", "This field is required."))
+        _raise(errors)
+        if duration is not None:
+            self._apply_duration(attrs, duration)
+        if "locations" in attrs:
+            attrs["locations"] = _locations(attrs["locations"])
+        elif channel_paths and self.stored is not None:
+            # A new channel drops the stored locations of channels no longer offered.
+            attrs["locations"] = [loc for loc in self.stored.locations
+                                  if loc.get("channel") in attrs["channels"]]
+        _raise(self._shape_errors(attrs, channel_paths))
+        return attrs
+
+    @property
+    def stored(self) -> MeetingType | None:
+        return self.context.get("meeting_type")
+
+    def _apply_duration(self, attrs: dict, duration: int) -> None:
+        """meetergo's duration is the default and always one of the durations."""
+        attrs["defaultDuration"] = duration
+        if isinstance(attrs.get("durations"), list):
+            if duration not in attrs["durations"]:
+                attrs["durations"] = [*attrs["durations"], duration]
+        elif self.stored is not None:
+            attrs["durations"] = meeting_types.durations_for_default(
+                self.stored.durations, duration)
+        else:
+            attrs["durations"] = [duration]
+
+    def _shape_errors(self, attrs: dict, channel_paths: list[str]) -> list:
         errors = []
         if "durations" in attrs or "defaultDuration" in attrs:
             errors += meeting_types.normalize_durations(
                 attrs.get("durations"), attrs.get("defaultDuration"))[2]
         if "locations" in attrs or "channels" in attrs:
-            errors += meeting_types.normalize_locations(
+            found = meeting_types.normalize_locations(
                 attrs.get("locations", []), attrs.get("channels"))[2]
+            if self.partial and "locations" not in attrs:
+                # A PATCH of channels alone is checked against the stored locations by
+                # the service; here only the locations sent are known.
+                found = [e for e in found if not e[0].startswith("channels")]
+            errors += [(_channel_path(field, channel_paths), message)
+                       for field, message in found]
         if "formFields" in attrs:
             errors += meeting_types.normalize_form_fields(attrs["formFields"])[1]
-        if self.partial:
-            # A PATCH of channels alone is checked against the stored locations by
-            # the service; here only the locations sent are known.
-            errors = [e for e in errors if not e[0].startswith("channels")]
-        _raise(errors)
-        return attrs
+        return errors
 
     def to_service_kwargs(self) -> dict:
-        data = {MEETING_TYPE_NAMES[key]: value for key, value in self.validated_data.items()}
+        data = dict(self.validated_data)
+        availability = data.pop("availability", None)
+        data = {MEETING_TYPE_NAMES[key]: value for key, value in data.items()}
         for name in ("queue_id", "schedule_id"):
             if data.get(name) is not None:
                 data[name] = str(data[name])
+        if availability is not None:
+            data["availability"] = schedule_service_kwargs(availability)
         return data
+
+
+def _merge(attrs: dict, target: str, sources: list, errors: list) -> None:
+    """One value sent under several names (Termin's and meetergo's): they must agree."""
+    sent = [(target, attrs[target])] if target in attrs else []
+    sent += [(path, value) for path, value in sources if value is not _MISSING]
+    if not sent:
+        return
+    first_path, first = sent[0]
+    for path, value in sent[1:]:
+        if value != first:
+            errors.append((path, f"{first_path} says otherwise: send one of them"))
+    attrs[target] = first
+
+
+def _merged_duration(attrs: dict, info: dict, errors: list) -> int | None:
+    """meetergo's ``duration`` (flat or in ``meetingInfo``), checked against
+    ``defaultDuration``."""
+    sent = {"duration": attrs.pop("duration", _MISSING),
+            "meetingInfo.duration": info.get("duration", _MISSING)}
+    if "defaultDuration" in attrs:
+        sent = {"defaultDuration": attrs["defaultDuration"], **sent}
+    present = [(path, value) for path, value in sent.items() if value is not _MISSING]
+    if not present or present[0][0] == "defaultDuration" and len(present) == 1:
+        return None
+    for path, value in present[1:]:
+        if value != present[0][1]:
+            errors.append((path, f"{present[0][0]} says otherwise: send one of them"))
+    return present[0][1]
+
+
+def _fold_channels(attrs: dict, info: dict, opts: dict, errors: list) -> list[str]:
+    """Channels by either document's names; returns the field each channel came from
+    (meetergo's ``channel`` first), so errors name what was sent."""
+    sent: list[tuple[str, object]] = []
+    if "channel" in info:
+        sent.append(("meetingInfo.channel", info["channel"]))
+    sent += [(f"meetingOptions.allowedChannels.{i}", value)
+             for i, value in enumerate(opts.get("allowedChannels", []))]
+    if "channels" in attrs:
+        if sent:
+            errors.append(("channels", "Send channels or meetergo's meetingInfo.channel and "
+                                       "meetingOptions.allowedChannels, not both"))
+            return []
+        if not isinstance(attrs["channels"], list):
+            return []  # the shape check names it
+        sent = [(f"channels.{i}", value) for i, value in enumerate(attrs["channels"])]
+    elif not sent:
+        return []
+    channels, paths = [], []
+    for path, value in sent:
+        channel, error = meeting_types.channel_name(value)
+        if error:
+            errors.append((path, error))
+        elif channel not in channels:
+            channels.append(channel)
+            paths.append(path)
+    attrs["channels"] = channels
+    return paths
+
+
+def _channel_path(field: str, paths: list[str]) -> str:
+    """``channels.N`` from the shape check, named as the client sent that channel."""
+    head, _, index = field.partition(".")
+    if head == "channels" and index.isdigit() and int(index) < len(paths):
+        return paths[int(index)]
+    return field
+
+
+def _locations(value):
+    """meetergo's addresses (strings) as local locations; Termin's objects as sent."""
+    if not isinstance(value, list):
+        return value
+    return [{"channel": Channel.LOCAL.value, "address": item} if isinstance(item, str) else item
+            for item in value]
 
 
 def _raise(errors) -> None:
@@ -108,29 +332,66 @@ def _raise(errors) -> None:
         raise serializers.ValidationError(dict(grouped))
 
 
-MeetingTypeOutput = inline_serializer(
-    "MeetingType",
-    {
+def _meeting_type_output(**kwargs):
+    """The answer's schema (a fresh serializer each time: fields bind to one parent)."""
+    return inline_serializer("MeetingType", {
         "id": serializers.UUIDField(),
         "type": serializers.CharField(help_text="one_on_one, round_robin or co_host"),
         **{name: serializers.JSONField() for name in MEETING_TYPE_NAMES},
+        "name": serializers.CharField(help_text="meetergo's flat shape: the title"),
+        "duration": serializers.IntegerField(help_text="meetergo's flat shape: defaultDuration"),
+        "meetingInfo": inline_serializer("MeetingInfo", {
+            "name": serializers.CharField(),
+            "description": serializers.CharField(),
+            "duration": serializers.IntegerField(),
+            "channel": serializers.CharField(allow_null=True, help_text="The first of channels"),
+            "bufferBefore": serializers.IntegerField(),
+            "bufferAfter": serializers.IntegerField(),
+        }),
+        "meetingOptions": inline_serializer("MeetingOptions", {
+            "allowedDurations": serializers.ListField(child=serializers.IntegerField()),
+            "allowedChannels": serializers.ListField(child=serializers.CharField()),
+            "doubleOptIn": serializers.BooleanField(),
+            "requireHostConfirmation": serializers.BooleanField(),
+            "allowPhoneOnlyBooking": serializers.BooleanField(),
+        }),
+        "userId": serializers.UUIDField(allow_null=True, help_text="The owner (ownerId)"),
+        "availabilityId": serializers.UUIDField(allow_null=True, help_text="scheduleId"),
         "ownerId": serializers.UUIDField(),
         "bookingUrl": serializers.URLField(),
         "createdAt": serializers.DateTimeField(),
         "updatedAt": serializers.DateTimeField(),
-    },
-)
+    }, **kwargs)
+
+
+MeetingTypeOutput = _meeting_type_output()
+MeetingTypeListOutput = _meeting_type_output(many=True)
 
 
 def meeting_type_payload(mt: MeetingType) -> dict:
-    """A meeting type as the API shows it (``hosts``, ``queue``, ``schedule`` and
-    ``owner`` should be loaded with it)."""
+    """A meeting type as the API shows it, in Termin's and meetergo's shapes at once
+    (``hosts``, ``queue``, ``schedule`` and ``owner`` should be loaded with it)."""
+    owner_id = str(mt.owner.uuid) if mt.owner_id else None
+    schedule_id = str(mt.schedule.uuid) if mt.schedule_id else None
     return {
         "id": str(mt.uuid),
         "type": mt.kind,
         "title": mt.title,
+        "name": mt.title,
         "slug": mt.slug,
         "description": mt.description,
+        "duration": mt.default_duration,
+        "meetingInfo": {
+            "name": mt.title, "description": mt.description, "duration": mt.default_duration,
+            "channel": mt.channels[0] if mt.channels else None,
+            "bufferBefore": mt.buffer_before, "bufferAfter": mt.buffer_after,
+        },
+        "meetingOptions": {
+            "allowedDurations": mt.durations, "allowedChannels": mt.channels,
+            "doubleOptIn": mt.double_opt_in,
+            "requireHostConfirmation": mt.require_host_confirmation,
+            "allowPhoneOnlyBooking": mt.allow_phone_only_booking,
+        },
         "durations": mt.durations,
         "defaultDuration": mt.default_duration,
         "slotInterval": mt.slot_interval,
@@ -149,9 +410,11 @@ def meeting_type_payload(mt: MeetingType) -> dict:
         "icsDescription": mt.ics_description,
         "hostIds": [str(host.uuid) for host in mt.hosts.all()],
         "queueId": str(mt.queue.uuid) if mt.queue_id else None,
-        "scheduleId": str(mt.schedule.uuid) if mt.schedule_id else None,
-        "ownerId": str(mt.owner.uuid) if mt.owner_id else None,
-        "bookingUrl": f"{settings.SITE_URL}/{mt.owner.slug}/{mt.slug}" if mt.owner_id else None,
+        "scheduleId": schedule_id,
+        "availabilityId": schedule_id,
+        "ownerId": owner_id,
+        "userId": owner_id,
+        "bookingUrl": meeting_type_url(mt),
         "createdAt": iso(mt.created_at),
         "updatedAt": iso(mt.updated_at),
     }
@@ -168,6 +431,7 @@ def _parse_uuid(value):
 class MeetingTypeViewSet(ApiViewSet):
     queryset = MeetingType.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = MeetingTypeInput
+    pagination_class = None  # meetergo's list is a bare array
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -189,26 +453,47 @@ class MeetingTypeViewSet(ApiViewSet):
         return meeting_type.owner_id
 
     @extend_schema(
+        summary="Meeting types, as meetergo lists them: a bare array",
+        description="With x-meetergo-api-user-id (as meetergo's clients send it), the meeting "
+        "types of that user: those they host, directly or through a queue, or own. Without "
+        "it, every meeting type of the company. hostId and ownerId narrow the list; page "
+        "and limit, when sent, pick a slice of it.",
         parameters=[
             OpenApiParameter("hostId", str, required=False,
                              description="Only meeting types this user hosts (queues included)"),
             OpenApiParameter("ownerId", str, required=False),
+            OpenApiParameter("page", int, required=False, description="From 1, with limit"),
+            OpenApiParameter("limit", int, required=False, description="1-100"),
         ],
-        responses={200: MeetingTypeOutput},
+        responses={200: MeetingTypeListOutput},
     )
     def list(self, request):
         queryset = self.get_queryset()
-        if "hostId" in request.query_params:
-            host = _parse_uuid(request.query_params["hostId"])
+        params = request.query_params
+        if request.META.get(ACT_AS_HEADER) and not {"hostId", "ownerId"} & set(params):
+            user = self.ctx.user
+            queryset = queryset.filter(
+                Q(hosts=user) | Q(queue__members=user) | Q(owner=user)).distinct()
+        if "hostId" in params:
+            host = _parse_uuid(params["hostId"])
             queryset = queryset.filter(
                 Q(hosts__uuid=host) | Q(queue__members__uuid=host)
             ).distinct()
-        if "ownerId" in request.query_params:
-            queryset = queryset.filter(owner__uuid=_parse_uuid(request.query_params["ownerId"]))
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response([meeting_type_payload(mt) for mt in page])
+        if "ownerId" in params:
+            queryset = queryset.filter(owner__uuid=_parse_uuid(params["ownerId"]))
+        if "page" in params or "limit" in params:
+            page, limit = page_limit(request)
+            queryset = queryset[(page - 1) * limit: page * limit]
+        return Response([meeting_type_payload(mt) for mt in queryset])
 
-    @extend_schema(request=MeetingTypeInput, responses={201: MeetingTypeOutput})
+    @extend_schema(request=MeetingTypeInput, responses={201: MeetingTypeOutput},
+                   summary="Create a meeting type, in Termin's or meetergo's shapes",
+                   description="meetergo's {meetingInfo: {name, description, duration, "
+                   "channel, bufferBefore, bufferAfter}, meetingOptions: {allowedDurations, "
+                   "allowedChannels}, slug, availabilityId} and its older flat {name, "
+                   "duration, slug, description} work as well as Termin's fields; names for "
+                   "the same thing must agree. A taken slug is a 409 \"A meeting type with "
+                   "this slug already exists\".")
     def create(self, request):
         data = self._validated(partial=False)
         meeting_type = meeting_types.meeting_type_create(
@@ -220,10 +505,14 @@ class MeetingTypeViewSet(ApiViewSet):
     def retrieve(self, request, pk=None):
         return Response(meeting_type_payload(self.get_object()))
 
-    @extend_schema(request=MeetingTypeInput, responses={200: MeetingTypeOutput})
+    @extend_schema(request=MeetingTypeInput, responses={200: MeetingTypeOutput},
+                   summary="Change a meeting type; the same shapes as create",
+                   description="meetergo's duration alone replaces a single duration (and "
+                   "joins several); a new channel drops the stored locations of channels "
+                   "no longer offered.")
     def partial_update(self, request, pk=None):
         meeting_type = self.get_object()
-        data = self._validated(partial=True)
+        data = self._validated(partial=True, meeting_type=meeting_type)
         meeting_type = meeting_types.meeting_type_update(
             meeting_type=meeting_type, actor=self.ctx, **data
         )
@@ -237,8 +526,9 @@ class MeetingTypeViewSet(ApiViewSet):
         meeting_types.meeting_type_delete(meeting_type=meeting_type)
         return Response(body)
 
-    def _validated(self, *, partial: bool) -> dict:
-        serializer = MeetingTypeInput(data=self.request.data, partial=partial)
+    def _validated(self, *, partial: bool, meeting_type: MeetingType | None = None) -> dict:
+        serializer = MeetingTypeInput(data=self.request.data, partial=partial,
+                                      context={"meeting_type": meeting_type})
         serializer.is_valid(raise_exception=True)
         return serializer.to_service_kwargs()
 
@@ -249,7 +539,7 @@ class MeetingTypeViewSet(ApiViewSet):
 # --- queues ------------------------------------------------------------------------
 
 
-class QueueInput(serializers.Serializer):
+class QueueInput(StrictSerializer):
     name = SingleLineField(max_length=200)
     type = serializers.ChoiceField(choices=QueueKind.choices, required=False,
                                    default=QueueKind.ROUND_ROBIN)

@@ -15,6 +15,9 @@ Shapes checked here, for the API and the admin alike:
   or ``["connect"]``.
 - ``form_fields``: ``{"key", "label", "type", "required", "options"}``; ``options``
   only (and always) for select, multiselect and radio.
+- meetergo's meeting-type pages name some channels otherwise (``google_meet``,
+  ``teams``, ``in_person``); ``channel_name`` reads those too. ``whereby`` and
+  ``custom`` have no Termin equivalent.
 """
 
 import re
@@ -33,6 +36,7 @@ from ..choices import (
 )
 from ..errors import Conflict, DomainError, Forbidden
 from ..models import AvailabilitySchedule, Company, MeetingType, Queue, User
+from . import schedules
 from .access import Access
 from .queues import company_users
 
@@ -52,6 +56,10 @@ REQUIRED_LOCATION_FIELD = {
     Channel.PHONE_INCOMING.value: "phone",
 }
 LOCATION_KEYS = ("channel", "name", "link", "address", "phone")
+# meetergo's meeting-type pages' channel names -> the booking document's.
+CHANNEL_ALIASES = {"google_meet": Channel.GOOGLE.value, "teams": Channel.TEAMS.value,
+                   "in_person": Channel.LOCAL.value}
+UNSUPPORTED_CHANNELS = frozenset({"whereby", "custom"})
 
 
 # --- checks (pure) ---------------------------------------------------------------
@@ -79,6 +87,27 @@ def normalize_durations(durations, default) -> tuple[list[int], int | None, Fiel
     return durations, default, []
 
 
+def channel_name(value) -> tuple[str | None, str | None]:
+    """A channel by either document's name: ``(channel, None)`` or ``(None, error)``."""
+    if not isinstance(value, str):
+        return None, "Expected a channel name"
+    if value in UNSUPPORTED_CHANNELS:
+        return None, (f"Termin does not support the {value} channel; use one of "
+                      f"{', '.join(Channel.values)}")
+    channel = CHANNEL_ALIASES.get(value, value)
+    if channel not in Channel.values:
+        return None, f"Unknown channel; use one of {', '.join(Channel.values)}"
+    return channel, None
+
+
+def durations_for_default(durations: list[int], default: int) -> list[int]:
+    """The durations once ``default`` is meetergo's ``duration``: a single duration
+    is replaced by it, several keep it among them."""
+    if default in durations:
+        return durations
+    return [default] if len(durations) <= 1 else sorted({*durations, default})
+
+
 def normalize_locations(locations, channels) -> tuple[list[dict], list[str], FieldErrors]:
     """Locations (unknown keys dropped) and channels, checked against each other."""
     if not isinstance(locations, list):
@@ -103,8 +132,11 @@ def normalize_locations(locations, channels) -> tuple[list[dict], list[str], Fie
     for index, channel in enumerate(channels):
         need = REQUIRED_LOCATION_FIELD.get(channel)
         if need and channel not in configured:
+            why = (f": Termin does not make {channel} meetings itself, so give the link in "
+                   f'locations ([{{"channel": "{channel}", "link": "https://..."}}]) or use '
+                   "connect, the built-in video room") if need == "link" else ""
             errors.append((f"channels.{index}",
-                           f"{channel} needs a location with its {need}"))
+                           f"{channel} needs a location with its {need}{why}"))
     return clean, channels, errors
 
 
@@ -247,11 +279,13 @@ _PLAIN_FIELDS = (
 
 
 @transaction.atomic
-def meeting_type_create(*, company: Company, actor: Access, title: str, **fields
-                        ) -> MeetingType:
+def meeting_type_create(*, company: Company, actor: Access, title: str,
+                        availability: dict | None = None, **fields) -> MeetingType:
     """A new meeting type. Without ``host_ids`` or ``queue_id`` the actor hosts it;
     a member may host only their own. Its owner is its first host (or the actor,
-    for a queue), so that host may manage it."""
+    for a queue), so that host may manage it. ``availability`` (``schedule_create``'s
+    arguments) makes the owner a schedule of the meeting type's own, instead of
+    ``schedule_id``."""
     if fields.get("host_ids") is not None and fields.get("queue_id") is not None:
         raise DomainError("Give hostIds or queueId, not both", field="queueId")
     meeting_type = MeetingType(company=company, title=title)
@@ -265,20 +299,39 @@ def meeting_type_create(*, company: Company, actor: Access, title: str, **fields
         hosts = _hosts(company, actor, fields.get("host_ids") or [str(actor.user.uuid)])
         meeting_type.owner = hosts[0]
     meeting_type.slug = _slug(company, fields.get("slug"), title, None)
+    _own_schedule(meeting_type, availability, fields)
     _save(meeting_type)
     meeting_type.hosts.set(hosts)
     return meeting_type
 
 
+def _own_schedule(meeting_type: MeetingType, availability: dict | None, fields: dict) -> None:
+    """meetergo's inline ``availability``: a new schedule of the owner's, used by this
+    meeting type only (it never becomes the owner's default)."""
+    if availability is None:
+        return
+    if fields.get("schedule_id") is not None:
+        raise DomainError("Send availability or availabilityId, not both",
+                          field="availability")
+    if meeting_type.owner is None:
+        raise DomainError("This meeting type has no owner to keep its hours",
+                          field="availability")
+    meeting_type.schedule = schedules.schedule_create(
+        company=meeting_type.company, user=meeting_type.owner,
+        **{"name": meeting_type.title, **availability}, may_become_default=False)
+
+
 @transaction.atomic
-def meeting_type_update(*, meeting_type: MeetingType, actor: Access, **fields
-                        ) -> MeetingType:
+def meeting_type_update(*, meeting_type: MeetingType, actor: Access,
+                        availability: dict | None = None, **fields) -> MeetingType:
     """Change the named fields. ``host_ids`` replaces the hosts and drops the queue;
-    ``queue_id`` sets a queue and drops the hosts."""
+    ``queue_id`` sets a queue and drops the hosts; ``availability`` gives it hours
+    of its own (see ``meeting_type_create``)."""
     if fields.get("host_ids") is not None and fields.get("queue_id") is not None:
         raise DomainError("Give hostIds or queueId, not both", field="queueId")
     company = meeting_type.company
     _apply(meeting_type, actor, fields, creating=False)
+    _own_schedule(meeting_type, availability, fields)
     hosts = None
     if fields.get("queue_id") is not None:
         _check_may_use_queue(actor)
