@@ -53,8 +53,8 @@ logger = logging.getLogger(__name__)
 # next shorter one is, so a late sweep never sends a stale "tomorrow" reminder.
 REMINDER_LEADS = (dt.timedelta(hours=24), dt.timedelta(hours=1))
 
-BOOKED, CONFIRMED, DECLINED, CANCELLED, RESCHEDULED = (
-    "booked", "confirmed", "declined", "cancelled", "rescheduled")
+BOOKED, CONFIRMED, DECLINED, CANCELLED, RESCHEDULED, GUESTS_ADDED = (
+    "booked", "confirmed", "declined", "cancelled", "rescheduled", "guests_added")
 
 
 # --- hooks: called by the services inside their transaction ---------------------------
@@ -79,6 +79,11 @@ def on_cancelled(appointment: Appointment, *, notify_attendees: bool = True) -> 
 
 def on_rescheduled(appointment: Appointment, *, previous_start: dt.datetime) -> None:
     _queue(RESCHEDULED, appointment, previous_start=previous_start.isoformat())
+
+
+def on_guests_added(appointment: Appointment, *, emails: list[str]) -> None:
+    """Bring-along guests joined an existing appointment (``PATCH .../guest-emails``)."""
+    _queue(GUESTS_ADDED, appointment, emails=list(emails))
 
 
 def _queue(event: str, appointment: Appointment, **extra) -> None:
@@ -162,17 +167,26 @@ def _rescheduled(batch: "Batch", *, previous_start: str) -> None:
     host_rescheduled_send(batch, previous)
 
 
+def _guests_added(batch: "Batch", *, emails: list[str]) -> None:
+    # The new guests only, with the invitation the booking's guests got; a provisional
+    # booking's guests get theirs when it is confirmed, with everyone else's.
+    if batch.appointment.status == AppointmentStatus.CONFIRMED:
+        confirmation_send(batch, only=set(emails))
+
+
 EVENTS = {BOOKED: _booked, CONFIRMED: _confirmed, DECLINED: _declined,
-          CANCELLED: _cancelled, RESCHEDULED: _rescheduled}
+          CANCELLED: _cancelled, RESCHEDULED: _rescheduled, GUESTS_ADDED: _guests_added}
 
 
 # --- one function per kind of email -------------------------------------------------------
 
 
-def confirmation_send(batch: "Batch") -> None:
-    """To every attendee: the booking is confirmed, with the .ics (and, for the
-    booker, the link to cancel or reschedule)."""
+def confirmation_send(batch: "Batch", *, only: set[str] | None = None) -> None:
+    """To every attendee (or those whose email is in ``only``): the booking is
+    confirmed, with the .ics (and, for the booker, the link to cancel or reschedule)."""
     for attendee in batch.attendees():
+        if only is not None and attendee.email not in only:
+            continue
         with batch.speaking(attendee) as msg:
             msg.kind, msg.ics = EmailKind.CONFIRMATION, True
             msg.subject = _("Confirmed: %(title)s on %(when)s") % msg.names

@@ -1,9 +1,23 @@
 """``/v4/appointment`` (for members, with a key) and ``/v4/public/appointment``
-(for attendees holding the appointment's secret, without a key)."""
+(for attendees holding the appointment's secret, without a key).
+
+Members' paths follow meetergo's appointment pages as well as Termin's own:
+``/paginated``, ``/today`` and ``/current`` answer the acting user's appointments in
+meetergo's shapes; ``POST .../cancel`` and ``DELETE`` are one cancel;
+``POST .../reschedule`` and ``PATCH .../guest-emails`` are meetergo's. Every
+appointment answer carries meetergo's documented fields beside Termin's
+(``services.appointments.appointment_payload``)."""
 
 import datetime as dt
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django.db.models import Q
+from django.http import HttpResponse
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -12,18 +26,26 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from .. import publiclimits
-from ..choices import Channel
-from ..models import Appointment, AppointmentStatus
+from ..choices import Channel, Role
+from ..models import Appointment, AppointmentStatus, CancelSource
 from ..services import appointments as services
+from ..services.bookings import MAX_BRINGALONG
 from .base import ApiView, ApiViewSet
-from .fields import OffsetDateTimeField
+from .fields import OffsetDateTimeField, StrictSerializer
+from .pagination import MAX_PAGE
 from .slots import DateOrDateTimeField
 
 SECRET_HEADER = "x-appointment-secret"
+IGNORE_AVAILABILITY_ROLE = "ignoreAvailability is allowed to owners and admins only"
+
+
+# --- answers ---------------------------------------------------------------------------
+
 
 class AppointmentAttendee(serializers.Serializer):
     """An attendee as appointments and booking events show them."""
 
+    id = serializers.UUIDField(help_text="meetergo's name of attendeeId (the same value)")
     attendeeId = serializers.UUIDField()
     email = serializers.EmailField(allow_null=True)
     firstname = serializers.CharField()
@@ -34,6 +56,55 @@ class AppointmentAttendee(serializers.Serializer):
     timezone = serializers.CharField(allow_null=True)
     receiveReminders = serializers.BooleanField()
     notes = serializers.DictField()
+
+
+class AppointmentHostOutput(serializers.Serializer):
+    """A host as meetergo shows it (``oldBooking.hosts.map(h => h.id)``)."""
+
+    id = serializers.UUIDField()
+    email = serializers.EmailField(allow_null=True,
+                                   help_text="null in the attendee's view (/v4/public)")
+    givenName = serializers.CharField()
+    familyName = serializers.CharField()
+    fullName = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class AppointmentCancelOutput(serializers.Serializer):
+    actionSource = serializers.ChoiceField(
+        choices=CancelSource.choices, allow_null=True,
+        help_text="Who ended it: attendee, host, admin (also staff in the admin console "
+        "and a host's removal), system (a provisional hold expired); null for "
+        "appointments cancelled before Termin kept it")
+    actionAt = serializers.DateTimeField()
+    actionBy = serializers.CharField(
+        allow_null=True, help_text="The id of the user or attendee who did it, if known")
+    reason = serializers.CharField(allow_null=True)
+
+
+class AppointmentMeetingInfoOutput(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    duration = serializers.IntegerField()
+    channel = serializers.CharField()
+    meetingLink = serializers.URLField(allow_null=True)
+
+
+class AppointmentHostingInfoOutput(serializers.Serializer):
+    mainHost = serializers.UUIDField(allow_null=True, help_text="The first host's id")
+    meetingLink = serializers.URLField(allow_null=True)
+
+
+class AppointmentMeetingTypeInfoOutput(serializers.Serializer):
+    name = serializers.CharField()
+    duration = serializers.IntegerField()
+
+
+class AppointmentMeetingTypeOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    slug = serializers.CharField()
+    meetingInfo = AppointmentMeetingTypeInfoOutput()
+
 
 def _appointment_fields(*, internal: bool) -> dict:
     fields = {
@@ -51,9 +122,19 @@ def _appointment_fields(*, internal: bool) -> dict:
     "icsTitle": serializers.CharField(),
     "icsDescription": serializers.CharField(),
     "hostIds": serializers.ListField(child=serializers.UUIDField()),
+    "hosts": AppointmentHostOutput(many=True),
     "attendee": AppointmentAttendee(),
     "attendees": AppointmentAttendee(many=True),
+    "attendeeIds": serializers.ListField(child=serializers.UUIDField()),
     "bringalongEmails": serializers.ListField(child=serializers.EmailField()),
+    "isCancelled": serializers.BooleanField(
+        help_text="true once cancelled, declined or expired"),
+    "cancel": AppointmentCancelOutput(allow_null=True, help_text="null while it takes place"),
+    "meetingInfo": AppointmentMeetingInfoOutput(),
+    "hostingInfo": AppointmentHostingInfoOutput(),
+    "meetingType": AppointmentMeetingTypeOutput(
+        allow_null=True, help_text="null once the meeting type is deleted"),
+    "companyId": serializers.UUIDField(),
     "expiresAt": serializers.DateTimeField(allow_null=True),
     "confirmedAt": serializers.DateTimeField(allow_null=True),
     "cancelledAt": serializers.DateTimeField(allow_null=True),
@@ -70,6 +151,24 @@ def _appointment_fields(*, internal: bool) -> dict:
 
 AppointmentOutput = inline_serializer("Appointment", _appointment_fields(internal=True))
 PublicOutput = inline_serializer("PublicAppointment", _appointment_fields(internal=False))
+APPOINTMENT_REF = {"$ref": "#/components/schemas/Appointment"}
+# meetergo's answers around the one Appointment shape (raw schemas: no second copy of it).
+APPOINTMENT_PAGE = {
+    "type": "object", "required": ["appointments", "total", "page", "pageSize"],
+    "properties": {
+        "appointments": {"type": "array", "items": APPOINTMENT_REF},
+        "total": {"type": "integer", "example": 1},
+        "page": {"type": "integer", "example": 0, "description": "From 0, as asked"},
+        "pageSize": {"type": "integer", "example": 20},
+    },
+}
+APPOINTMENT_LIST = {"type": "array", "items": APPOINTMENT_REF}
+APPOINTMENT_ENVELOPE = {"type": "object", "required": ["appointment"],
+                        "properties": {"appointment": APPOINTMENT_REF}}
+APPOINTMENT_OR_NULL = {"allOf": [APPOINTMENT_REF], "nullable": True}
+
+
+# --- requests --------------------------------------------------------------------------
 
 
 class AppointmentQuery(serializers.Serializer):
@@ -79,7 +178,32 @@ class AppointmentQuery(serializers.Serializer):
     meetingTypeId = serializers.UUIDField(required=False)
 
 
-class AppointmentPatch(serializers.Serializer):
+class PaginatedQuery(serializers.Serializer):
+    """meetergo's ``/paginated`` query (``limit`` as the bookings page sends it)."""
+
+    page = serializers.IntegerField(min_value=0, max_value=MAX_PAGE, default=0)
+    pageSize = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    start = DateOrDateTimeField(required=False)
+    end = DateOrDateTimeField(required=False)
+    meetingTypeId = serializers.UUIDField(required=False)
+    userId = serializers.UUIDField(required=False)
+    hostId = serializers.UUIDField(required=False)
+    search = serializers.CharField(required=False, max_length=200)
+
+    def validate(self, data):
+        for one, other in (("pageSize", "limit"), ("userId", "hostId")):
+            if one in data and other in data and data[one] != data[other]:
+                raise serializers.ValidationError(
+                    {other: [f"{other} is another name of {one}: send one of them"]})
+        return data
+
+    def page_size(self) -> int:
+        data = self.validated_data
+        return data.get("pageSize") or data.get("limit") or 20
+
+
+class AppointmentPatch(StrictSerializer):
     start = OffsetDateTimeField(required=False, help_text="A new start reschedules in place")
     duration = serializers.IntegerField(required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
@@ -98,14 +222,70 @@ class AppointmentPatch(serializers.Serializer):
 
 
 class CancelInput(serializers.Serializer):
+    """The attendee's cancel (``/v4/public/appointment/:id/cancel``)."""
+
     reason = serializers.CharField(required=False, allow_blank=True, allow_null=True,
                                    max_length=2000)
     notifyAttendees = serializers.BooleanField(required=False, default=True)
 
 
+class AppointmentCancelInput(StrictSerializer):
+    """``POST /v4/appointment/:id/cancel`` and ``DELETE /v4/appointment/:id``."""
+
+    reason = serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                   max_length=2000)
+    notifyAttendees = serializers.BooleanField(required=False, default=True)
+    attendeeId = serializers.UUIDField(
+        required=False, allow_null=True,
+        help_text="One attendee leaves: a bring-along guest is removed and the appointment "
+        "goes on; the booker's id cancels the whole appointment")
+    cancelAll = serializers.BooleanField(
+        required=False, help_text="Cancel the whole appointment (also what leaving out "
+        "attendeeId does: Termin has no group bookings)")
+    cancelEntireSeries = serializers.BooleanField(
+        required=False, help_text="Termin has no recurring series: true is a 400")
+
+    def validate_cancelEntireSeries(self, value):  # noqa: N802 - the field's name
+        if value:
+            raise serializers.ValidationError(
+                "Termin has no recurring series: cancelEntireSeries is not supported")
+        return value
+
+    def validate(self, data):
+        if data.get("attendeeId") and data.get("cancelAll"):
+            raise serializers.ValidationError({"cancelAll": [
+                "Send attendeeId (one attendee leaves) or cancelAll (the whole "
+                "appointment), not both"]})
+        return data
+
+
+class DeclineInput(StrictSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                   max_length=2000)
+
+
 class RescheduleInput(serializers.Serializer):
+    """The attendee's reschedule (``/v4/public/appointment/:id/reschedule``)."""
+
     start = OffsetDateTimeField()
     duration = serializers.IntegerField(required=False)
+
+
+class AppointmentRescheduleInput(StrictSerializer):
+    """``POST /v4/appointment/:id/reschedule``: the duration stays as it is."""
+
+    start = OffsetDateTimeField()
+    ignoreAvailability = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Owners and admins only (403 otherwise): skip the slot rules, never the "
+        "rule that a host holds one appointment at a time")
+
+
+class GuestEmailsInput(StrictSerializer):
+    emails = serializers.ListField(
+        child=serializers.CharField(max_length=254), allow_empty=False,
+        max_length=MAX_BRINGALONG,
+        help_text=f"Bring-along guests to add; at most {MAX_BRINGALONG} guests in all")
 
 
 def _body(request, serializer_class) -> dict:
@@ -132,6 +312,36 @@ def _instant(value, *, end: bool) -> dt.datetime:
         return value
     day = value + dt.timedelta(days=1) if end else value
     return dt.datetime.combine(day, dt.time(0), dt.UTC)
+
+
+def _filtered(rows, params: dict, statuses: list[str]):
+    """The filters ``GET /v4/appointment`` and ``/paginated`` share."""
+    if "start" in params:
+        rows = rows.filter(end__gt=_instant(params["start"], end=False))
+    if "end" in params:
+        rows = rows.filter(start__lt=_instant(params["end"], end=True))
+    if "meetingTypeId" in params:
+        rows = rows.filter(meeting_type__uuid=params["meetingTypeId"])
+    if statuses:
+        rows = rows.filter(status__in=statuses)
+    if params.get("search"):
+        term = params["search"]
+        rows = rows.filter(
+            Q(meeting_type_title__icontains=term) | Q(attendees__email__icontains=term)
+            | Q(attendees__first_name__icontains=term) | Q(attendees__last_name__icontains=term)
+        ).distinct()
+    return rows
+
+
+STATUS_PARAMETER = OpenApiParameter(
+    "status", str, many=True, description="Repeat or comma-separate; default: all statuses",
+    enum=AppointmentStatus.values)
+RANGE_PARAMETERS = [
+    OpenApiParameter("start", str, description="Appointments ending after this "
+                     "(date or datetime with offset)"),
+    OpenApiParameter("end", str, description="Appointments starting before this "
+                     "(date, inclusive, or datetime with offset)"),
+]
 
 
 @extend_schema(tags=["Appointments"], parameters=[
@@ -161,36 +371,77 @@ class AppointmentViewSet(ApiViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("start", str, description="Appointments ending after this "
-                             "(date or datetime with offset)"),
-            OpenApiParameter("end", str, description="Appointments starting before this "
-                             "(date, inclusive, or datetime with offset)"),
+            *RANGE_PARAMETERS,
             OpenApiParameter("hostId", str, description="Only this host's appointments"),
             OpenApiParameter("meetingTypeId", str),
-            OpenApiParameter("status", str, many=True,
-                             description="Repeat or comma-separate; default: all statuses",
-                             enum=AppointmentStatus.values),
+            STATUS_PARAMETER,
         ],
         responses={200: AppointmentOutput},
+        summary="The company's appointments (Termin's list: page from 1, limit)",
     )
     def list(self, request):
         query = AppointmentQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        rows = self.get_queryset()
-        if "start" in params:
-            rows = rows.filter(end__gt=_instant(params["start"], end=False))
-        if "end" in params:
-            rows = rows.filter(start__lt=_instant(params["end"], end=True))
+        rows = _filtered(self.get_queryset(), params, _statuses(request))
         if "hostId" in params:
             rows = rows.filter(host_rows__host__uuid=params["hostId"])
-        if "meetingTypeId" in params:
-            rows = rows.filter(meeting_type__uuid=params["meetingTypeId"])
-        statuses = _statuses(request)
-        if statuses:
-            rows = rows.filter(status__in=statuses)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response([services.appointment_payload(a) for a in page])
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, description="From 0", default=0),
+            OpenApiParameter("pageSize", int, description="1-100", default=20),
+            OpenApiParameter("limit", int, description="Another name of pageSize (meetergo's "
+                             "bookings page sends it)"),
+            *RANGE_PARAMETERS,
+            STATUS_PARAMETER,
+            OpenApiParameter("meetingTypeId", str),
+            OpenApiParameter("userId", str, description="Another user of the company (default: "
+                             "the acting user); hostId is another name of it"),
+            OpenApiParameter("hostId", str, description="Another name of userId"),
+            OpenApiParameter("search", str, description="Part of an attendee's name or email, "
+                             "or of the meeting type's title"),
+        ],
+        responses={200: APPOINTMENT_PAGE},
+        summary="meetergo's paginated list: the acting user's appointments, pages from 0",
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def paginated(self, request):
+        query = PaginatedQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        host = params.get("userId") or params.get("hostId") or self.ctx.user.uuid
+        rows = _filtered(services.appointments_hosted_by(self.ctx.company, host), params,
+                         _statuses(request))
+        page, size = params["page"], query.page_size()
+        total = rows.count()
+        chosen = list(rows[page * size:(page + 1) * size]) if page * size < total else []
+        return Response({"appointments": [services.appointment_payload(a) for a in chosen],
+                         "total": total, "page": page, "pageSize": size})
+
+    @extend_schema(responses={200: APPOINTMENT_LIST},
+                   summary="The acting user's appointments of today (in their time zone) "
+                   "that take place, earliest first")
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def today(self, request):
+        rows = services.appointments_today(company=self.ctx.company, user=self.ctx.user)
+        return Response([services.appointment_payload(a) for a in rows])
+
+    @extend_schema(
+        responses={200: OpenApiResponse(
+            APPOINTMENT_OR_NULL, description="The acting user's confirmed appointment in "
+            "progress, or null (the JSON literal) when there is none")},
+        summary="The acting user's appointment in progress, or null")
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def current(self, request):
+        appointment = services.appointment_current(company=self.ctx.company,
+                                                   user=self.ctx.user)
+        if appointment is None:
+            # A JSON null, not an empty body: ``await response.json()`` gives null.
+            return HttpResponse(b"null", content_type="application/json")
+        return Response(services.appointment_payload(appointment))
 
     @extend_schema(responses={200: AppointmentOutput})
     def retrieve(self, request, pk=None):
@@ -204,15 +455,48 @@ class AppointmentViewSet(ApiViewSet):
         appointment = services.appointment_update(appointment=appointment, **kwargs)
         return self._answer(appointment)
 
-    @extend_schema(request=CancelInput, responses={200: AppointmentOutput},
-                   summary="Cancel; answers the cancelled appointment")
+    @extend_schema(request=AppointmentCancelInput, responses={200: AppointmentOutput},
+                   summary="Cancel (as POST .../cancel); answers the appointment")
     def destroy(self, request, pk=None):
+        return self._cancel(request)
+
+    @extend_schema(request=AppointmentCancelInput, responses={200: AppointmentOutput},
+                   summary="Cancel the appointment, or remove one bring-along guest "
+                   "(attendeeId); answers the appointment")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._cancel(request)
+
+    def _cancel(self, request) -> Response:
         appointment = self.get_object()
-        data = _body(request, CancelInput)
+        data = _body(request, AppointmentCancelInput)
         appointment = services.appointment_cancel(
             appointment=appointment, reason=data.get("reason") or "",
-            notify_attendees=data["notifyAttendees"])
+            notify_attendees=data["notifyAttendees"], actor=self.ctx.user,
+            attendee_id=data.get("attendeeId"))
         return self._answer(appointment)
+
+    @extend_schema(request=AppointmentRescheduleInput, responses={200: APPOINTMENT_ENVELOPE},
+                   summary="Move to a new start, same duration; answers {appointment}")
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        appointment = self.get_object()
+        data = _body(request, AppointmentRescheduleInput)
+        ignore = data["ignoreAvailability"]
+        if ignore and not self.ctx.has_role(Role.ADMIN):
+            raise exceptions.PermissionDenied(IGNORE_AVAILABILITY_ROLE)
+        moved = services.appointment_reschedule(appointment=appointment, start=data["start"],
+                                                ignore_availability=ignore)
+        return Response({"appointment": self._payload(moved)})
+
+    @extend_schema(request=GuestEmailsInput, responses={200: AppointmentOutput},
+                   summary="Add bring-along guests; each gets the invitation")
+    @action(detail=True, methods=["patch"], url_path="guest-emails")
+    def guest_emails(self, request, pk=None):
+        appointment = self.get_object()
+        data = _body(request, GuestEmailsInput)
+        return self._answer(services.appointment_guests_add(appointment=appointment,
+                                                            emails=data["emails"]))
 
     @extend_schema(request=None, responses={200: AppointmentOutput},
                    summary="Confirm a provisional booking (host confirmation or the "
@@ -221,14 +505,14 @@ class AppointmentViewSet(ApiViewSet):
     def confirm(self, request, pk=None):
         return self._answer(services.appointment_confirm(appointment=self.get_object()))
 
-    @extend_schema(request=CancelInput, responses={200: AppointmentOutput},
+    @extend_schema(request=DeclineInput, responses={200: AppointmentOutput},
                    summary="Decline a provisional booking")
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         appointment = self.get_object()
-        data = _body(request, CancelInput)
+        data = _body(request, DeclineInput)
         return self._answer(services.appointment_decline(
-            appointment=appointment, reason=data.get("reason") or ""))
+            appointment=appointment, reason=data.get("reason") or "", actor=self.ctx.user))
 
     @extend_schema(request=None, responses={200: AppointmentOutput},
                    summary="Mark the attendee as a no-show")
@@ -236,10 +520,13 @@ class AppointmentViewSet(ApiViewSet):
     def no_show(self, request, pk=None):
         return self._answer(services.appointment_no_show(appointment=self.get_object()))
 
-    def _answer(self, appointment: Appointment) -> Response:
+    def _payload(self, appointment: Appointment) -> dict:
         fresh = services.appointment_get(company=self.ctx.company,
                                          appointment_id=appointment.uuid)
-        return Response(services.appointment_payload(fresh))
+        return services.appointment_payload(fresh)
+
+    def _answer(self, appointment: Appointment) -> Response:
+        return Response(self._payload(appointment))
 
 
 def _patch(request) -> dict:

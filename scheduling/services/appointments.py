@@ -11,6 +11,8 @@ cancellation or reschedule of a booking it was never told about.
 import datetime as dt
 import uuid
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -28,14 +30,16 @@ from ..models import (
     AppointmentStatus,
     Attendee,
     BusyTime,
+    CancelSource,
     Company,
     new_manage_nonce,
 )
-from ..timeutils import OUT_OF_RANGE, iso, within_range
+from ..timeutils import OUT_OF_RANGE, get_zone, iso, within_range
 from . import bookings
 from .bookings import PROVISIONAL_HOLD, SLOT_TAKEN
 
 NOT_FOUND = "Appointment not found"
+UNKNOWN_ATTENDEE = "No attendee with this id in this appointment"
 EDITABLE = ("channel", "location", "ics_title", "ics_description", "internal_note")
 
 
@@ -64,6 +68,34 @@ def appointment_get(*, company: Company, appointment_id, for_update: bool = Fals
     return found
 
 
+def appointments_hosted_by(company: Company, user_uuid):
+    """The company's appointments ``user_uuid`` hosts (meetergo's lists are the acting
+    user's), earliest first."""
+    return (appointments_queryset(company).filter(host_rows__host__uuid=user_uuid)
+            .order_by("start", "pk"))
+
+
+def appointments_today(*, company: Company, user, now: dt.datetime | None = None
+                       ) -> list[Appointment]:
+    """``user``'s appointments that take place (confirmed or provisional) during
+    today in their own time zone, earliest first."""
+    now = now or timezone.now()
+    zone = get_zone(user.timezone)
+    midnight = dt.datetime.combine(now.astimezone(zone).date(), dt.time(0), zone)
+    following = dt.datetime.combine(midnight.date() + dt.timedelta(days=1), dt.time(0), zone)
+    return list(appointments_hosted_by(company, user.uuid).filter(
+        status__in=ACTIVE_STATUSES, start__lt=following, end__gt=midnight))
+
+
+def appointment_current(*, company: Company, user, now: dt.datetime | None = None
+                        ) -> Appointment | None:
+    """``user``'s confirmed appointment in progress at ``now``, if any (a host holds
+    one appointment at a time, so there is at most one)."""
+    now = now or timezone.now()
+    return appointments_hosted_by(company, user.uuid).filter(
+        status=AppointmentStatus.CONFIRMED, start__lte=now, end__gt=now).first()
+
+
 def appointment_for_attendee(*, appointment_id, secret: str | None) -> Appointment:
     """The appointment whose secret the caller holds (compared in constant time)."""
     key = _uuid(appointment_id)
@@ -86,10 +118,20 @@ def _uuid(value):
 
 # --- shapes ------------------------------------------------------------------------
 
+# Statuses in which an appointment no longer takes place: ``isCancelled`` in its answers.
+ENDED_STATUSES = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.DECLINED,
+                            AppointmentStatus.EXPIRED})
+# What ``cancel.actionSource`` reads for rows ended before the source was kept.
+_SOURCE_BY_STATUS = {AppointmentStatus.DECLINED: CancelSource.HOST,
+                     AppointmentStatus.EXPIRED: CancelSource.SYSTEM}
+
 
 def attendee_payload(attendee: Attendee) -> dict:
+    """An attendee: meetergo's ``id`` beside Termin's ``attendeeId`` (the same uuid)."""
+    key = str(attendee.uuid)
     return {
-        "attendeeId": str(attendee.uuid),
+        "id": key,
+        "attendeeId": key,
         "email": attendee.email or None,
         "firstname": attendee.first_name,
         "lastname": attendee.last_name,
@@ -102,22 +144,57 @@ def attendee_payload(attendee: Attendee) -> dict:
     }
 
 
+def host_payload(host, *, with_email: bool = True) -> dict:
+    """A host as meetergo's appointments and booking events show it. The attendee's
+    view leaves the email out, as the public pages do."""
+    return {
+        "id": str(host.uuid),
+        "email": host.email if with_email else None,
+        "givenName": host.given_name,
+        "familyName": host.family_name,
+        "fullName": host.full_name,
+        "slug": host.slug,
+    }
+
+
 def primary_attendee(appointment: Appointment) -> Attendee | None:
     attendees = list(appointment.attendees.all())
     return next((a for a in attendees if a.is_primary), attendees[0] if attendees else None)
 
 
+def cancel_payload(appointment: Appointment, zone=None) -> dict | None:
+    """meetergo's ``cancel``: who ended the appointment, when and why; None while it
+    takes place."""
+    if appointment.status not in ENDED_STATUSES:
+        return None
+    source = appointment.cancel_source or _SOURCE_BY_STATUS.get(appointment.status)
+    return {
+        "actionSource": source or None,
+        "actionAt": iso(appointment.cancelled_at or appointment.updated_at, zone),
+        "actionBy": appointment.cancel_actor or None,
+        "reason": appointment.cancel_reason or None,
+    }
+
+
 def appointment_payload(appointment: Appointment, *, internal: bool = True) -> dict:
-    """An appointment as ``/v4/appointment/:id`` shows it and booking events carry it.
+    """An appointment as ``/v4/appointment/:id`` shows it and booking events carry it:
+    Termin's fields and meetergo's documented ones side by side.
 
     Times are in the attendee's time zone when they gave one, else UTC, always
     with a numeric offset. ``internal=False`` leaves out what only the company
-    sees (the attendee's view).
+    sees (the attendee's view). Reads only what ``appointments_queryset`` loads
+    (meeting type, company, hosts, attendees), so a page of them costs no query
+    per row. meetergo's ``secret`` is not here: Termin keeps only its digest and
+    shows the secret once, in the booking's answer.
     """
     attendees = list(appointment.attendees.all())
-    primary = primary_attendee(appointment)
-    zone = (primary.timezone if primary else "") or None
+    hosts = list(appointment.hosts.all())
+    primary = next((a for a in attendees if a.is_primary), attendees[0] if attendees else None)
+    zone = get_zone(primary.timezone) if primary and primary.timezone else None
     meeting_type = appointment.meeting_type
+    attendee_bodies = [attendee_payload(a) for a in attendees]
+    host_ids = [str(host.uuid) for host in hosts]
+    meeting_link = appointment.meeting_link or None
     body = {
         "id": str(appointment.uuid),
         "appointmentId": str(appointment.uuid),
@@ -129,14 +206,34 @@ def appointment_payload(appointment: Appointment, *, internal: bool = True) -> d
         "duration": appointment.duration,
         "channel": appointment.channel,
         "location": appointment.location or None,
-        "meetingLink": appointment.meeting_link or None,
+        "meetingLink": meeting_link,
         "icsTitle": appointment.ics_title or (meeting_type.ics_title if meeting_type else ""),
         "icsDescription": appointment.ics_description
         or (meeting_type.ics_description if meeting_type else ""),
-        "hostIds": [str(host.uuid) for host in appointment.hosts.all()],
-        "attendee": attendee_payload(primary) if primary else None,
-        "attendees": [attendee_payload(a) for a in attendees],
+        "hostIds": host_ids,
+        "hosts": [host_payload(host, with_email=internal) for host in hosts],
+        "attendee": next((b for a, b in zip(attendees, attendee_bodies, strict=True)
+                          if a is primary), None),
+        "attendees": attendee_bodies,
+        "attendeeIds": [b["id"] for b in attendee_bodies],
         "bringalongEmails": appointment.bringalong_emails,
+        "isCancelled": appointment.status in ENDED_STATUSES,
+        "cancel": cancel_payload(appointment, zone),
+        "meetingInfo": {
+            "name": appointment.meeting_type_title,
+            "description": meeting_type.description if meeting_type else "",
+            "duration": appointment.duration,
+            "channel": appointment.channel,
+            "meetingLink": meeting_link,
+        },
+        "hostingInfo": {"mainHost": host_ids[0] if host_ids else None,
+                        "meetingLink": meeting_link},
+        "meetingType": {
+            "id": str(meeting_type.uuid), "slug": meeting_type.slug,
+            "meetingInfo": {"name": meeting_type.title,
+                            "duration": meeting_type.default_duration},
+        } if meeting_type else None,
+        "companyId": str(appointment.company.uuid),
         "expiresAt": iso(appointment.hold_expires_at, zone),
         "confirmedAt": iso(appointment.confirmed_at, zone),
         "cancelledAt": iso(appointment.cancelled_at, zone),
@@ -219,9 +316,10 @@ def appointment_confirm(*, appointment: Appointment, now: dt.datetime | None = N
     return appointment
 
 
-def appointment_decline(*, appointment: Appointment, reason: str = "",
+def appointment_decline(*, appointment: Appointment, reason: str = "", actor=None,
                         now: dt.datetime | None = None) -> Appointment:
-    """The host declines a provisional booking; its slot is free again."""
+    """The host declines a provisional booking; its slot is free again. ``actor``
+    is the member who declined (the host's confirmation page has none)."""
     now = now or timezone.now()
     with transaction.atomic():
         appointment = _locked(appointment)
@@ -229,8 +327,11 @@ def appointment_decline(*, appointment: Appointment, reason: str = "",
             raise Conflict(f"Only a provisional booking can be declined; this one is "
                            f"{appointment.status}")
         _release(appointment)
+        source, actor_id = _who(appointment, actor=actor, by_attendee=False,
+                                default=CancelSource.HOST)
         _save(appointment, now, status=AppointmentStatus.DECLINED, cancelled_at=now,
-              cancel_reason=reason or "", hold_expires_at=None)
+              cancel_reason=reason or "", hold_expires_at=None, cancel_source=source,
+              cancel_actor=actor_id)
         _tell_crm(signals.attendee_booking_cancelled, appointment, occurred_at=now,
                   reason=reason or None)
         notifications.on_declined(appointment)
@@ -239,9 +340,26 @@ def appointment_decline(*, appointment: Appointment, reason: str = "",
 
 def appointment_cancel(*, appointment: Appointment, reason: str = "",
                        notify_attendees: bool = True, by_attendee: bool = False,
-                       now: dt.datetime | None = None) -> Appointment:
+                       actor=None, attendee_id=None, now: dt.datetime | None = None
+                       ) -> Appointment:
     """Cancel a confirmed or provisional appointment; its slot is free again.
-    ``booking_cancelled`` is written when it had been confirmed."""
+    ``booking_cancelled`` is written when it had been confirmed.
+
+    Records who did it (``cancel.actionSource``/``actionBy``): the attendee when
+    ``by_attendee`` (they hold the secret or the manage link), else ``actor`` (the
+    acting member: ``host`` when they host it, ``admin`` otherwise), else ``admin``
+    (staff in the admin console, or a host's removal from the company).
+
+    ``attendee_id`` names one attendee: a bring-along guest leaves and the
+    appointment goes on (``appointment_guest_remove``); the booker's own booking
+    is cancelled whole, guests included.
+    """
+    if attendee_id is not None:
+        attendee = _attendee_of(appointment, attendee_id)
+        if not attendee.is_primary:
+            return appointment_guest_remove(
+                appointment=appointment, attendee=attendee, reason=reason,
+                notify_attendees=notify_attendees, by_attendee=by_attendee, now=now)
     now = now or timezone.now()
     with transaction.atomic():
         appointment = _locked(appointment)
@@ -249,10 +367,11 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "",
             raise Conflict(f"This appointment is already {appointment.status}")
         was_confirmed = appointment.status == AppointmentStatus.CONFIRMED
         _release(appointment)
+        source, actor_id = _who(appointment, actor=actor, by_attendee=by_attendee)
         # A new nonce: the manage links sent so far stop working.
         _save(appointment, now, status=AppointmentStatus.CANCELLED, cancelled_at=now,
               cancel_reason=reason or "", hold_expires_at=None,
-              manage_nonce=new_manage_nonce())
+              manage_nonce=new_manage_nonce(), cancel_source=source, cancel_actor=actor_id)
         cancelled_by = "attendee" if by_attendee else "host"
         _tell_crm(signals.attendee_booking_cancelled, appointment, occurred_at=now,
                   reason=reason or None, cancelledBy=cancelled_by)
@@ -263,6 +382,113 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "",
             })
         notifications.on_cancelled(appointment, notify_attendees=notify_attendees)
     return appointment
+
+
+def appointment_guest_remove(*, appointment: Appointment, attendee: Attendee,
+                             reason: str = "", notify_attendees: bool = True,
+                             by_attendee: bool = False, now: dt.datetime | None = None
+                             ) -> Appointment:
+    """One bring-along guest leaves; the appointment goes on for the others.
+    ``booking_cancelled`` is written for it when the appointment is confirmed (as
+    meetergo announces an attendee leaving a group booking), carrying the
+    appointment as it now is plus ``attendeeId`` and ``removedAttendee``. The guest
+    gets no email: Termin sends the cancellation only when the whole appointment is
+    cancelled."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = _locked(appointment)
+        if appointment.status not in ACTIVE_STATUSES:
+            raise Conflict(f"This appointment is already {appointment.status}")
+        gone = Attendee.objects.filter(pk=attendee.pk, appointment=appointment).first()
+        if gone is None or gone.is_primary:
+            raise DomainError(UNKNOWN_ATTENDEE, field="attendeeId")
+        removed = attendee_payload(gone)
+        gone.delete()
+        guests = [email for email in appointment.bringalong_emails if email != gone.email]
+        _save(appointment, now, bringalong_emails=guests)
+        if appointment.status == AppointmentStatus.CONFIRMED:
+            emit(appointment.company, events.BOOKING_CANCELLED, {
+                **appointment_payload(_reloaded(appointment)), "reason": reason or None,
+                "notifyAttendees": notify_attendees,
+                "cancelledBy": "attendee" if by_attendee else "host",
+                "attendeeId": removed["id"], "removedAttendee": removed,
+            })
+    return _reloaded(appointment)
+
+
+def appointment_guests_add(*, appointment: Appointment, emails: list[str],
+                           now: dt.datetime | None = None) -> Appointment:
+    """Add bring-along guests (``PATCH .../guest-emails``): at most ``MAX_BRINGALONG``
+    in all, as at booking; addresses already attending are not added twice. Each
+    new guest gets the invitation (without the manage link) once the appointment
+    is confirmed; a confirmed one writes ``booking_rescheduled`` with unchanged
+    times, as other changes its attendees notice do."""
+    wanted = _guest_emails(emails)
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = _locked(appointment)
+        if appointment.status not in ACTIVE_STATUSES:
+            raise Conflict(f"Guests cannot be added to a {appointment.status} appointment")
+        present = list(Attendee.objects.filter(appointment=appointment))
+        known = {a.email.lower() for a in present if a.email}
+        new = [email for email in wanted if email not in known]
+        guests = [a for a in present if not a.is_primary]
+        if len(guests) + len(new) > bookings.MAX_BRINGALONG:
+            raise DomainError(f"At most {bookings.MAX_BRINGALONG} guests are allowed; this "
+                              f"appointment has {len(guests)}", field="emails")
+        if not new:
+            return _reloaded(appointment)
+        primary = next((a for a in present if a.is_primary), None)
+        reminders = primary.receive_reminders if primary else True
+        Attendee.objects.bulk_create([
+            Attendee(appointment=appointment, is_primary=False, email=email,
+                     receive_reminders=reminders) for email in new])
+        _save(appointment, now, bringalong_emails=[*appointment.bringalong_emails, *new])
+        appointment = _reloaded(appointment)
+        if appointment.status == AppointmentStatus.CONFIRMED:
+            body = appointment_payload(appointment)
+            emit(appointment.company, events.BOOKING_RESCHEDULED, {
+                **body, "rescheduledAppointment": body,
+                "previousStart": body["start"], "previousEnd": body["end"],
+                "addedGuests": new,
+            })
+        notifications.on_guests_added(appointment, emails=new)
+    return appointment
+
+
+def _guest_emails(emails) -> list[str]:
+    """Valid addresses, lower-cased, each once; DomainError naming ``emails.<i>``."""
+    cleaned = [str(email).strip().lower() for email in emails or ()]
+    if not cleaned:
+        raise DomainError("Send at least one email address", field="emails")
+    for index, email in enumerate(cleaned):
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise DomainError("Enter a valid email address", field=f"emails.{index}") from None
+    return list(dict.fromkeys(cleaned))
+
+
+def _attendee_of(appointment: Appointment, attendee_id) -> Attendee:
+    key = _uuid(attendee_id)
+    found = (next((a for a in appointment.attendees.all() if a.uuid == key), None)
+             if key is not None else None)
+    if found is None:
+        raise DomainError(UNKNOWN_ATTENDEE, field="attendeeId")
+    return found
+
+
+def _who(appointment: Appointment, *, actor, by_attendee: bool,
+         default: str = CancelSource.ADMIN) -> tuple[str, str]:
+    """``cancel.actionSource`` and ``actionBy`` of a change by ``actor`` (a User) or
+    by the attendee."""
+    if by_attendee:
+        attendee = primary_attendee(appointment)
+        return CancelSource.ATTENDEE, str(attendee.uuid) if attendee else ""
+    if actor is None:
+        return default, ""
+    hosting = any(host.pk == actor.pk for host in appointment.hosts.all())
+    return (CancelSource.HOST if hosting else CancelSource.ADMIN), str(actor.uuid)
 
 
 def appointment_no_show(*, appointment: Appointment, now: dt.datetime | None = None
@@ -283,22 +509,20 @@ def appointment_no_show(*, appointment: Appointment, now: dt.datetime | None = N
 
 
 def appointment_reschedule(*, appointment: Appointment, start: dt.datetime,
-                           duration: int | None = None, now: dt.datetime | None = None
-                           ) -> Appointment:
+                           duration: int | None = None, ignore_availability: bool = False,
+                           now: dt.datetime | None = None) -> Appointment:
     """Move the appointment to ``start`` (same id, same hosts), checked like a new
     booking of its meeting type but ignoring its own time. Writes
-    ``booking_rescheduled`` with the previous times when it is confirmed."""
+    ``booking_rescheduled`` with the previous times when it is confirmed.
+
+    ``ignore_availability`` (owners and admins only; the API checks the role)
+    skips the slot rules (schedules, busy time, buffers, notice, horizon, daily
+    limit) but never the rule that a host holds one appointment at a time."""
     now = now or timezone.now()
     if not within_range(start):
         raise DomainError(OUT_OF_RANGE, field="start")
     meeting_type = appointment.meeting_type
-    if meeting_type is None:
-        raise DomainError("The meeting type of this appointment no longer exists",
-                          field="start")
-    minutes = bookings.check_duration(meeting_type,
-                                      duration if duration is not None else None)
-    if duration is None and appointment.duration in meeting_type.durations:
-        minutes = appointment.duration
+    minutes = _reschedule_minutes(appointment, duration, ignore_availability)
     with transaction.atomic():
         host_ids = list(AppointmentHost.objects.filter(appointment=appointment)
                         .values_list("host_id", flat=True))
@@ -307,13 +531,16 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime,
         if appointment.status not in ACTIVE_STATUSES:
             raise Conflict(f"A {appointment.status} appointment cannot be rescheduled")
         previous = (appointment.start, appointment.end)
+        end = start + dt.timedelta(minutes=minutes)
         # Its own holds stop counting as busy for the check (this transaction only).
         AppointmentHost.objects.filter(appointment=appointment).update(active=False)
-        free = bookings.free_hosts(meeting_type, host_ids=host_ids, start=start,
-                                   duration=minutes, now=now)
-        if not set(host_ids) <= set(free):
-            raise DomainError(SLOT_TAKEN, field="start")
-        end = start + dt.timedelta(minutes=minutes)
+        if ignore_availability:
+            _check_no_overlap(host_ids, start, end)
+        else:
+            free = bookings.free_hosts(meeting_type, host_ids=host_ids, start=start,
+                                       duration=minutes, now=now)
+            if not set(host_ids) <= set(free):
+                raise DomainError(SLOT_TAKEN, field="start")
         with bookings.refused_overlap():
             AppointmentHost.objects.filter(appointment=appointment).update(
                 start=start, end=end, active=True)
@@ -323,6 +550,32 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime,
         _announce_rescheduled(appointment, previous, now)
         notifications.on_rescheduled(appointment, previous_start=previous[0])
     return appointment
+
+
+def _reschedule_minutes(appointment: Appointment, duration: int | None,
+                        ignore_availability: bool) -> int:
+    """The new length: ``duration`` when allowed by the meeting type, else the current
+    one when the meeting type still allows it (or availability is ignored)."""
+    meeting_type = appointment.meeting_type
+    if meeting_type is None:
+        if ignore_availability and duration is None:
+            return appointment.duration
+        raise DomainError("The meeting type of this appointment no longer exists",
+                          field="start")
+    minutes = bookings.check_duration(meeting_type, duration)
+    if duration is None and (ignore_availability
+                             or appointment.duration in meeting_type.durations):
+        minutes = appointment.duration
+    return minutes
+
+
+def _check_no_overlap(host_ids, start: dt.datetime, end: dt.datetime) -> None:
+    """No host holds another appointment in ``[start, end)`` (the database's exclusion
+    constraint refuses it too on PostgreSQL; this says so on every database).
+    Call while holding the hosts' locks."""
+    if AppointmentHost.objects.filter(host_id__in=host_ids, active=True, start__lt=end,
+                                      end__gt=start).exists():
+        raise DomainError(SLOT_TAKEN, field="start")
 
 
 def _announce_rescheduled(appointment: Appointment, previous, now: dt.datetime) -> None:
