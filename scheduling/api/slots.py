@@ -250,14 +250,22 @@ def slots_payload(result: selectors.SlotResult) -> dict:
 
     Local times and dates are in ``result.timezone``; a slot's date is the date part
     of its local start. ``timeframes`` are in UTC, merged where slots overlap or touch.
+    Each instant is formatted once and its text shared by every form: formatting is
+    most of the cost, and a slot's end is usually a later slot's start.
     """
     zone = get_zone(result.timezone)
+    text: dict[dt.datetime, str] = {}
     available, timeframes, days, by_day = [], [], [], {}
     day = spots = times = None
     frame_start = frame_end = None
     for slot in result.slots:
-        start = slot.start.astimezone(zone).isoformat()
-        available.append({"start": start, "end": slot.end.astimezone(zone).isoformat()})
+        start = text.get(slot.start)
+        if start is None:
+            start = text[slot.start] = slot.start.astimezone(zone).isoformat()
+        end = text.get(slot.end)
+        if end is None:
+            end = text[slot.end] = slot.end.astimezone(zone).isoformat()
+        available.append({"start": start, "end": end})
         if start[:10] != day:
             day = start[:10]
             if day not in by_day:  # a day seen again only where clocks go back over midnight
