@@ -489,8 +489,12 @@ class AppointmentViewSet(ApiViewSet):
                                                 ignore_availability=ignore)
         return Response({"appointment": self._payload(moved)})
 
-    @extend_schema(request=GuestEmailsInput, responses={200: AppointmentOutput},
-                   summary="Add bring-along guests; each gets the invitation")
+    @extend_schema(
+        request=GuestEmailsInput,
+        responses={200: AppointmentOutput, 409: OpenApiResponse(
+            {"$ref": "#/components/schemas/Error"},
+            description="The appointment is cancelled, declined or expired")},
+        summary="Add bring-along guests; each gets the invitation")
     @action(detail=True, methods=["patch"], url_path="guest-emails")
     def guest_emails(self, request, pk=None):
         appointment = self.get_object()
