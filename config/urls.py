@@ -31,6 +31,9 @@ urlpatterns = [
     path("v4/", include("crm.api.urls")),
     path("v4/", include("webhooks.api.urls")),
     path("api/", include("crm.api.workspace_urls")),
+    # meetergo's contacts and webhooks live at the host root, not under /v4.
+    path("", include("crm.api.meetergo_urls")),
+    path("", include("webhooks.api.meetergo_urls")),
     path("spec/v2/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("spec/v2", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
     # A user's secret appointments feed for calendar apps (scheduling/services/calendars.py).
@@ -39,11 +42,19 @@ urlpatterns = [
     path("", include("scheduling.urls")),
 ]
 
-API_PREFIXES = ("/v4/", "/v4", "/api/")
+# The API's top-level paths: any address under them that matches no route is the
+# API's JSON 404, never a booking page's HTML one (crm and webhooks are meetergo's
+# paths at the host root; all are reserved slugs, services/tenancy.RESERVED_SLUGS).
+API_ROOTS = frozenset({"v4", "api", "crm", "webhooks"})
+
+
+def is_api_path(path: str) -> bool:
+    """``/crm``, ``/crm/...``, but not a user's page such as ``/crmteam``."""
+    return path.split("/", 2)[1] in API_ROOTS
 
 
 def handler404(request, exception=None):
-    if request.path.startswith(API_PREFIXES):
+    if is_api_path(request.path_info):
         return json_error(404, "Not found")
     from django.views.defaults import page_not_found
 
@@ -51,7 +62,7 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
-    if request.path.startswith(API_PREFIXES):
+    if is_api_path(request.path_info):
         return json_error(500, "Internal server error")
     from django.views.defaults import server_error
 

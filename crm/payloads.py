@@ -28,6 +28,13 @@ def contact_payload(contact: Contact) -> dict:
     }
 
 
+def contact_item(contact: Contact) -> dict:
+    """A contact as meetergo's ``/crm`` answers show it (their ``item``): the fields of
+    ``contact_payload``, ``notes`` null when empty as meetergo's example has it, and
+    ``language``, which meetergo shows and Termin does not keep, null."""
+    return {**contact_payload(contact), "notes": contact.notes or None, "language": None}
+
+
 def contact_deleted_payload(contact: Contact) -> dict:
     """What ``contact.deleted`` carries: id, name, email."""
     return {"id": str(contact.uuid), "name": contact.name, "email": contact.email or None}

@@ -1,12 +1,14 @@
 """Reads of contacts and their timeline, shared by both APIs and the admin."""
 
+import datetime as dt
 import uuid
+from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from scheduling.errors import NotFound
-from scheduling.models import Appointment, Company
+from scheduling.models import ACTIVE_STATUSES, Appointment, Attendee, Company, Membership
 
 from .models import Contact, ContactEvent, ContactTag
 
@@ -18,6 +20,9 @@ SORT_FIELDS = {
     "createdAt": "created_at",
 }
 PHONE_CHARACTERS = frozenset("0123456789+-() ./")
+# meetergo's contact answers list the contact's appointments; past this many (newest
+# first) a contact's list is cut, so a page of 100 contacts stays bounded.
+APPOINTMENTS_SHOWN = 50
 
 
 def with_related(queryset: QuerySet) -> QuerySet:
@@ -128,3 +133,79 @@ def contact_appointments(contact: Contact) -> QuerySet:
         return Appointment.objects.none()
     return (Appointment.objects.filter(attended, company_id=contact.company_id)
             .order_by("-start", "-pk").distinct())
+
+
+def contact_get_by_attendee(*, company: Company, attendee_id) -> Contact:
+    """The contact of the attendee (``attendeeId`` of webhooks) of one of its bookings."""
+    try:
+        key = uuid.UUID(str(attendee_id))
+    except ValueError:
+        raise NotFound(CONTACT_NOT_FOUND) from None
+    by_attendee = ContactEvent.objects.filter(company=company, attendee_id=key)
+    contact = with_related(Contact.objects.filter(
+        company=company, pk__in=by_attendee.values("contact_id")[:1])).first()
+    if contact is None:
+        raise NotFound(CONTACT_NOT_FOUND)
+    return contact
+
+
+def contacts_by_ids(*, company: Company, ids) -> list[Contact]:
+    """The company's contacts among these UUIDs (another company's are not found)."""
+    return list(with_related(Contact.objects.filter(company=company, uuid__in=list(ids))))
+
+
+def account_owner_pk(*, company: Company, owner_uuid) -> int | None:
+    """The user id behind an ``ownerId`` filter; -1 (owns nothing) for a stranger."""
+    if owner_uuid is None:
+        return None
+    membership = Membership.objects.filter(company=company, user__uuid=owner_uuid).first()
+    return membership.user_id if membership else -1
+
+
+@dataclass
+class ContactAppointments:
+    """A contact's appointments, newest first and at most ``APPOINTMENTS_SHOWN``, and
+    the start of its next upcoming one (a booking not cancelled, declined or expired)."""
+
+    appointments: list = field(default_factory=list)
+    next_start: dt.datetime | None = None
+
+
+def contacts_appointments(contacts: list[Contact], *, now: dt.datetime
+                          ) -> dict[int, ContactAppointments]:
+    """What ``contact_appointments`` finds, for each of ``contacts`` (of one company) by
+    its pk, in a fixed number of queries however many contacts there are.
+
+    Appointments come ready to render (meeting type, hosts and attendees loaded).
+    Attendee emails are stored lower-case, as contacts' are, so the match is an
+    indexed equality rather than a case-insensitive scan.
+    """
+    found = {contact.pk: ContactAppointments() for contact in contacts}
+    by_email = {contact.email.lower(): contact.pk for contact in contacts if contact.email}
+    by_phone: dict[str, list[int]] = {}
+    for contact in contacts:
+        if not contact.email and contact.phone_number:
+            by_phone.setdefault(contact.phone_number, []).append(contact.pk)
+    if not (by_email or by_phone):
+        return found
+    rows = (Attendee.objects
+            .filter(appointment__company_id=contacts[0].company_id)
+            .filter(Q(email__in=list(by_email)) | Q(phone__in=list(by_phone)))
+            .values_list("appointment_id", "email", "phone", "appointment__start",
+                         "appointment__status"))
+    starts: dict[int, dict[int, dt.datetime]] = {pk: {} for pk in found}
+    for appointment_id, email, phone, start, status in rows:
+        owners = ([by_email[email]] if email in by_email else []) + by_phone.get(phone, [])
+        for pk in owners:
+            starts[pk][appointment_id] = start
+            upcoming = status in ACTIVE_STATUSES and start >= now
+            if upcoming and (found[pk].next_start is None or start < found[pk].next_start):
+                found[pk].next_start = start
+    shown = {pk: sorted(ids, key=lambda a: (ids[a], a), reverse=True)[:APPOINTMENTS_SHOWN]
+             for pk, ids in starts.items()}
+    wanted = {appointment_id for ids in shown.values() for appointment_id in ids}
+    loaded = Appointment.objects.select_related("meeting_type", "company").prefetch_related(
+        "hosts", "attendees").in_bulk(wanted)
+    for pk, ids in shown.items():
+        found[pk].appointments = [loaded[appointment_id] for appointment_id in ids]
+    return found

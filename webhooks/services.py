@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from scheduling.choices import Role
 from scheduling.errors import Conflict, DomainError
-from scheduling.models import Membership
+from scheduling.models import Company, Membership
 
 from . import events as event_types
 from . import http, signing, urlguard
@@ -202,17 +202,31 @@ def check_events(events: list[str]) -> list[str]:
     return list(dict.fromkeys(events))
 
 
+# meetergo's limit (developer-docs/webhooks/overview), for every way in: /webhooks,
+# /v4/webhooks and the admin.
+MAX_ENDPOINTS_PER_COMPANY = 6
+TOO_MANY_ENDPOINTS = (
+    f"A company can have at most {MAX_ENDPOINTS_PER_COMPANY} webhooks: delete one to add another"
+)
+
+
 def endpoint_create(
     *, company, url: str, events: list[str] | None = None, description: str = "",
     active: bool = True,
 ) -> WebhookEndpoint:
-    """A new endpoint (all event types when ``events`` is None). Refuses unsafe URLs."""
+    """A new endpoint (all event types when ``events`` is None). Refuses unsafe URLs,
+    and a company's 7th endpoint (409), disabled ones included. The company row is
+    locked while counting, so two creates at once cannot both take the last place."""
     urlguard.check_url(url)
     events = check_events(list(event_types.ALL) if events is None else events)
-    return WebhookEndpoint.objects.create(
-        company=company, url=url, events=events, description=description, active=active,
-        secret=signing.new_secret(),
-    )
+    with transaction.atomic():
+        list(Company.objects.select_for_update().filter(pk=company.pk).values_list("pk"))
+        if WebhookEndpoint.objects.filter(company=company).count() >= MAX_ENDPOINTS_PER_COMPANY:
+            raise Conflict(TOO_MANY_ENDPOINTS)
+        return WebhookEndpoint.objects.create(
+            company=company, url=url, events=events, description=description, active=active,
+            secret=signing.new_secret(),
+        )
 
 
 def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:

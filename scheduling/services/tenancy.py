@@ -27,7 +27,7 @@ from .access import Access, as_access, company_membership
 # Top-level paths a user's booking page must not shadow.
 RESERVED_SLUGS = frozenset(
     {"admin", "api", "v4", "spec", "static", "media", "accounts", "book", "rooms", "r", "feeds",
-     "manage", "public", "login", "logout", "health", "optin", "host"}
+     "manage", "public", "login", "logout", "health", "optin", "host", "crm", "webhooks"}
 )
 
 
