@@ -122,6 +122,9 @@ class MeetingTypeInput(StrictSerializer):
     duration = serializers.IntegerField(
         required=False, min_value=1, max_value=1440,
         help_text="meetergo's older flat shape: the same as meetingInfo.duration")
+    channel = serializers.CharField(
+        required=False, help_text=f"meetergo's flat shape (a new user's meetingType): the same "
+        f"as meetingInfo.channel. {CHANNEL_HELP}")
     slug = serializers.CharField(max_length=100, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
     durations = serializers.JSONField(required=False, help_text="Allowed durations in minutes")
@@ -238,15 +241,20 @@ class MeetingTypeInput(StrictSerializer):
         return errors
 
     def to_service_kwargs(self) -> dict:
-        data = dict(self.validated_data)
-        availability = data.pop("availability", None)
-        data = {MEETING_TYPE_NAMES[key]: value for key, value in data.items()}
-        for name in ("queue_id", "schedule_id"):
-            if data.get(name) is not None:
-                data[name] = str(data[name])
-        if availability is not None:
-            data["availability"] = schedule_service_kwargs(availability)
-        return data
+        return meeting_type_service_kwargs(self.validated_data)
+
+
+def meeting_type_service_kwargs(validated: dict) -> dict:
+    """A validated meeting-type body as ``meeting_type_create``'s keywords."""
+    data = dict(validated)
+    availability = data.pop("availability", None)
+    data = {MEETING_TYPE_NAMES[key]: value for key, value in data.items()}
+    for name in ("queue_id", "schedule_id"):
+        if data.get(name) is not None:
+            data[name] = str(data[name])
+    if availability is not None:
+        data["availability"] = schedule_service_kwargs(availability)
+    return data
 
 
 def _merge(attrs: dict, target: str, sources: list, errors: list) -> None:
@@ -282,14 +290,19 @@ def _fold_channels(attrs: dict, info: dict, opts: dict, errors: list) -> list[st
     """Channels by either document's names; returns the field each channel came from
     (meetergo's ``channel`` first), so errors name what was sent."""
     sent: list[tuple[str, object]] = []
+    if "channel" in attrs:
+        sent.append(("channel", attrs.pop("channel")))
     if "channel" in info:
-        sent.append(("meetingInfo.channel", info["channel"]))
+        if sent and sent[0][1] != info["channel"]:
+            errors.append(("meetingInfo.channel", "channel says otherwise: send one of them"))
+        elif not sent:
+            sent.append(("meetingInfo.channel", info["channel"]))
     sent += [(f"meetingOptions.allowedChannels.{i}", value)
              for i, value in enumerate(opts.get("allowedChannels", []))]
     if "channels" in attrs:
         if sent:
-            errors.append(("channels", "Send channels or meetergo's meetingInfo.channel and "
-                                       "meetingOptions.allowedChannels, not both"))
+            errors.append(("channels", "Send channels or meetergo's channel (meetingInfo."
+                                       "channel) and meetingOptions.allowedChannels, not both"))
             return []
         if not isinstance(attrs["channels"], list):
             return []  # the shape check names it

@@ -1,4 +1,8 @@
-"""``/v4/user``: the company's users."""
+"""``/v4/user``: the company's users.
+
+``POST /v4/user`` provisions a user ready to be booked, as meetergo's pages have it
+(developer-docs/core-concepts/users, api-reference/users/create-user): the user, a
+default schedule and a meeting type they host, in one transaction."""
 
 import uuid
 
@@ -10,11 +14,13 @@ from rest_framework.response import Response
 from ..choices import Role
 from ..errors import NotFound
 from ..models import Membership
-from ..payloads import user_payload
+from ..payloads import provisioned_user_payload, user_payload
 from ..services import tenancy
 from ..text import SingleLineField
+from .availability import InlineScheduleInput, schedule_service_kwargs
 from .base import ApiViewSet
-from .fields import TimezoneField
+from .fields import StrictSerializer, TimezoneField
+from .meeting_types import MeetingTypeInput, meeting_type_service_kwargs
 
 # Both spellings of the names are accepted: the overview sends firstname/lastname,
 # the code examples givenName/familyName.
@@ -22,7 +28,19 @@ NAME_ALIASES = {"firstname": "given_name", "givenName": "given_name",
                 "lastname": "family_name", "familyName": "family_name"}
 
 
-class UserInput(serializers.Serializer):
+class ProvisionedMeetingTypeInput(MeetingTypeInput):
+    """A new user's ``meetingType``: any meeting-type shape, hosted by the new user
+    with the new user's default schedule ("30min Meeting", 30 minutes by default)."""
+
+    title_required = False
+    hostIds = None
+    queueId = None
+    scheduleId = None
+    availabilityId = None
+    availability = None
+
+
+class UserInput(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     firstname = SingleLineField(max_length=150, required=False, allow_blank=True)
     lastname = SingleLineField(max_length=150, required=False, allow_blank=True)
@@ -31,6 +49,27 @@ class UserInput(serializers.Serializer):
     timezone = TimezoneField(required=False)
     slug = serializers.SlugField(max_length=80, required=False)
     role = serializers.ChoiceField(choices=Role.choices, required=False)
+    availability = InlineScheduleInput(
+        required=False, help_text="Creating only: the new user's default schedule "
+        "({name, timezone, schedule} in either of meetergo's shapes, or Termin's weekly); "
+        "Monday to Friday 09:00-17:00 in the user's zone when not sent")
+    meetingType = ProvisionedMeetingTypeInput(
+        required=False, help_text="Creating only: the meeting type the new user hosts "
+        "({name, duration, slug, channel}, or any meeting-type shape); \"30min Meeting\", "
+        "30 minutes, when not sent")
+
+    def validate(self, attrs):
+        for first, second in (("givenName", "firstname"), ("familyName", "lastname")):
+            if first in attrs and second in attrs and attrs[first] != attrs[second]:
+                raise serializers.ValidationError(
+                    {second: [f"{first} says otherwise: send one of them"]})
+        if self.partial:
+            sent = [name for name in ("availability", "meetingType") if name in attrs]
+            if sent:
+                raise serializers.ValidationError(
+                    {name: ["Only when creating a user: change it at /v4/availability or "
+                            "/v4/meeting-type"] for name in sent})
+        return attrs
 
     def to_service_kwargs(self) -> dict:
         data = dict(self.validated_data)
@@ -39,6 +78,10 @@ class UserInput(serializers.Serializer):
                 data[name] = data.pop(alias)
         if "email" in data:
             data["email"] = data["email"].lower()
+        if "availability" in data:
+            data["availability"] = schedule_service_kwargs(data["availability"])
+        if "meetingType" in data:
+            data["meeting_type"] = meeting_type_service_kwargs(data.pop("meetingType"))
         return data
 
 
@@ -61,9 +104,9 @@ class UserRemoveInput(serializers.Serializer):
         return attrs
 
 
-UserOutput = inline_serializer(
-    "User",
-    {
+def _user_fields() -> dict:
+    """The answer's fields (fresh each time: a field binds to one serializer)."""
+    return {
         "userId": serializers.UUIDField(),
         "id": serializers.UUIDField(),
         "email": serializers.EmailField(),
@@ -76,6 +119,22 @@ UserOutput = inline_serializer(
         "bookingUrl": serializers.URLField(),
         "role": serializers.ChoiceField(choices=Role.choices),
         "createdAt": serializers.DateTimeField(),
+    }
+
+
+UserOutput = inline_serializer("User", _user_fields())
+
+
+ProvisionedUserOutput = inline_serializer(
+    "ProvisionedUser",
+    {
+        **_user_fields(),
+        "availabilityId": serializers.UUIDField(help_text="The new user's default schedule"),
+        "meetingTypeId": serializers.UUIDField(help_text="The meeting type the new user hosts"),
+        "bookingUrl": serializers.URLField(
+            help_text="meetergo's meaning: the meeting type's page <site>/<user>/<meeting type> "
+            "(elsewhere a user's bookingUrl is their own page)"),
+        "companyId": serializers.UUIDField(),
     },
 )
 
@@ -117,13 +176,22 @@ class UserViewSet(ApiViewSet):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([render(m) for m in page])
 
-    @extend_schema(request=UserInput, responses={201: UserOutput})
+    @extend_schema(
+        request=UserInput, responses={201: ProvisionedUserOutput},
+        summary="Create a user ready to be booked",
+        description="As meetergo provisions one: the user, their default schedule (the "
+        "availability sent, else Monday to Friday 09:00-17:00 in their zone) and a meeting "
+        "type they host (the meetingType sent, else \"30min Meeting\", 30 minutes), all or "
+        "nothing. Answers {userId, availabilityId, meetingTypeId, bookingUrl, companyId} "
+        "beside the user's fields; bookingUrl is the meeting type's page.")
     def create(self, request):
         data = self._validated(partial=False)
-        membership = tenancy.user_create(
+        provisioned = tenancy.user_provision(
             company=self.ctx.company, actor=self.ctx, **data
         )
-        return Response(render(membership), status=status.HTTP_201_CREATED)
+        body = provisioned_user_payload(
+            provisioned.membership, provisioned.schedule, provisioned.meeting_type)
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: UserOutput})
     def retrieve(self, request, pk=None):

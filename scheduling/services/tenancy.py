@@ -1,5 +1,7 @@
 """Companies, users and their roles."""
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
@@ -22,6 +24,8 @@ from ..models import (
 from ..payloads import user_payload
 from ..timeutils import canonical_timezone
 from . import appointments as appointment_services
+from . import meeting_types as meeting_type_services
+from . import schedules as schedule_services
 from .access import Access, as_access, company_membership
 
 # Top-level paths a user's booking page must not shadow.
@@ -146,6 +150,43 @@ def user_create(
     emit(company, events.NEW_EMPLOYEE, user_payload(user, membership.role))
     invitations.on_user_created(user, company=company)
     return membership
+
+
+# What meetergo provisions for a new user when the request names nothing else.
+PROVISIONED_TITLE = "30min Meeting"
+PROVISIONED_DURATION = 30
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    membership: Membership
+    schedule: AvailabilitySchedule
+    meeting_type: MeetingType
+
+
+@transaction.atomic
+def user_provision(*, company: Company, actor: Access | Membership,
+                   availability: dict | None = None, meeting_type: dict | None = None,
+                   **user_fields) -> Provisioned:
+    """A new user ready to be booked, as meetergo's ``POST /v4/user`` makes one: the
+    user (``user_create``, with ``new_employee``), their default schedule
+    (``availability``: ``schedule_create``'s keywords; Monday to Friday 09:00-17:00 in
+    the user's zone when not given) and a meeting type they host (``meeting_type``:
+    ``meeting_type_create``'s keywords; "30min Meeting", 30 minutes when not given).
+    All or nothing: any refusal undoes the user too."""
+    membership = user_create(company=company, actor=actor, **user_fields)
+    user = membership.user
+    schedule = schedule_services.schedule_create(
+        company=company, user=user, is_default=True,
+        **{"weekly": schedule_services.DEFAULT_WEEKLY, **(availability or {})})
+    wanted = dict(meeting_type or {})
+    minutes = wanted.get("default_duration") or (wanted.get("durations") or [None])[0]
+    if "title" not in wanted and isinstance(minutes, int):
+        wanted["title"] = f"{minutes}min Meeting"
+    created = meeting_type_services.meeting_type_create(
+        company=company, actor=as_access(actor), host_ids=[str(user.uuid)],
+        **{"title": PROVISIONED_TITLE, **wanted})
+    return Provisioned(membership=membership, schedule=schedule, meeting_type=created)
 
 
 _USER_FIELDS = ("email", "given_name", "family_name", "timezone", "slug")

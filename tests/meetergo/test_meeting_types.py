@@ -191,6 +191,8 @@ def test_inline_availability_gives_the_meeting_type_hours_of_its_own(as_owner, o
     ({"name": "A", "duration": 30, "meetingInfo": {"duration": 45}}, "meetingInfo.duration"),
     ({"name": "A", "defaultDuration": 30, "duration": 45}, "duration"),
     ({"name": "A", "channels": ["phone"], "meetingInfo": {"channel": "phone"}}, "channels"),
+    ({"name": "A", "channel": "phone", "meetingInfo": {"channel": "connect"}},
+     "meetingInfo.channel"),
     ({"name": "A", "scheduleId": "00000000-0000-0000-0000-000000000001",
       "availabilityId": "00000000-0000-0000-0000-000000000002"}, "availabilityId"),
 ])

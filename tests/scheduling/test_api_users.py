@@ -31,7 +31,10 @@ def test_it_creates_a_user_from_the_overview_spelling(api, company):
     assert body["email"] == "john@example.com"
     assert (body["givenName"], body["familyName"]) == ("John", "Doe")
     assert body["role"] == "member"
-    assert body["bookingUrl"].endswith("/john-doe")
+    # meetergo's meaning on create: the provisioned meeting type's page.
+    assert body["slug"] == "john-doe"
+    assert body["bookingUrl"].endswith("/john-doe/30min-meeting")
+    assert api.get(f"/v4/user/{body['userId']}").json()["bookingUrl"].endswith("/john-doe")
     assert Membership.objects.get(user__uuid=body["userId"]).company == company
 
 
@@ -115,14 +118,18 @@ def test_an_admin_cannot_make_an_owner(owner, admin_member, member):
     assert promoted.json()["role"] == "admin"
 
 
-def test_a_company_field_in_the_body_changes_nothing(api, company, other_company):
+def test_a_company_field_in_the_body_is_refused(api, company, other_company):
+    """An unknown field is a 400 naming it (nothing is dropped silently); the company is
+    always the credential's."""
     response = api.post(
         "/v4/user", {"email": "c@example.com", "company": str(other_company[0].uuid)},
         format="json",
     )
-    assert response.status_code == 201
-    membership = Membership.objects.get(user__email="c@example.com")
-    assert membership.company == company
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["company"]
+    assert not User.objects.filter(email="c@example.com").exists()
+    assert api.post("/v4/user", {"email": "c@example.com"}, format="json").status_code == 201
+    assert Membership.objects.get(user__email="c@example.com").company == company
 
 
 def test_delete_removes_the_user(api, member):
