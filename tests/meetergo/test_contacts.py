@@ -5,6 +5,8 @@ search-contacts, get-contact-details} (the reference). Each test names its page.
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import Contact
 from crm.services import contact_create
@@ -235,16 +237,23 @@ def test_appointments_newest_first_and_the_next_upcoming_start(api, meeting_type
     assert len(entry["appointments"]) == 4
 
 
-def test_a_page_of_contacts_costs_the_same_queries_however_many(
-        api, company, meeting_type, django_assert_max_num_queries):
+def test_a_page_of_contacts_costs_the_same_queries_however_many(api, meeting_type):
     """api-reference/contacts/search-contacts answers appointments for every contact:
     read together, not per contact."""
-    for n in range(12):
-        book(meeting_type, at_ten(monday_after(7)) + dt.timedelta(minutes=30 * n),
-             email=f"person{n}@example.com")
-    with django_assert_max_num_queries(16):
-        result = api.get("/crm").json()["result"]
-    assert len(result) == 12 and all(len(entry["appointments"]) == 1 for entry in result)
+    def queries_for_page() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            result = api.get("/crm").json()["result"]
+        assert all(len(entry["appointments"]) == 1 for entry in result)
+        return len(queries)
+
+    start = at_ten(monday_after(7))
+    for n in range(2):
+        book(meeting_type, start + dt.timedelta(minutes=30 * n), email=f"person{n}@example.com")
+    api.get("/crm")  # the key's first use of the minute records it (one more query)
+    few = queries_for_page()
+    for n in range(2, 12):
+        book(meeting_type, start + dt.timedelta(minutes=30 * n), email=f"person{n}@example.com")
+    assert queries_for_page() == few <= 16
 
 
 # --- update, delete, bulk, bulk-delete ---------------------------------------------------
