@@ -386,15 +386,21 @@ def test_v4_crm_keeps_termins_own_shapes(api, company):
 
 @pytest.mark.parametrize("path", [
     "/crm/", "/crm/x/y", "/crm/details/more", "/webhooks/", "/webhooks/a/b", "/v4/nothing",
-    "/api/nothing",
 ])
 def test_every_unknown_path_under_the_api_is_a_json_404(api, path):
-    """meetergo-api.md: an unknown path under /crm, /webhooks, /v4 or /api is the
-    documented error body, never the booking pages' HTML."""
+    """meetergo-api.md: an unknown path under /crm, /webhooks or /v4 is the documented
+    error body, never the booking pages' HTML."""
     response = api.get(path)
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
     assert response.json() == {"statusCode": 404, "message": "Not found", "error": "Not Found"}
+
+
+def test_an_unknown_path_under_api_is_json_too(api):
+    """/api is the workspace API's, whose errors have that API's own shape."""
+    response = api.get("/api/nothing")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
 
 
 def test_a_users_page_named_like_an_api_root_is_still_html(client):
