@@ -1,10 +1,11 @@
 """Emails about appointments, and reminders before them.
 
 The services call one hook per change (``on_booked``, ``on_confirmed``,
-``on_declined``, ``on_cancelled``, ``on_rescheduled``) inside their
-transaction; the hook queues a Celery task once that transaction commits, so no
-email speaks of a booking that rolled back. The task calls ``appointment_notify``,
-which sends each email through Django's mail backend with one function per kind.
+``on_declined``, ``on_cancelled``, ``on_rescheduled``, ``on_guests_added``)
+inside their transaction; the hook queues a Celery task once that transaction
+commits, so no email speaks of a booking that rolled back. The task calls
+``appointment_notify``, which sends each email through Django's mail backend with
+one function per kind.
 Reminders come from a periodic task (``reminders_send_due``).
 
 Rules every email follows:
@@ -15,9 +16,10 @@ Rules every email follows:
 * ``skip_notifications`` silences every attendee email, opt-in link and
   reminders included; hosts still get theirs (the booking document says the flag
   skips notifications "to the attendee", and a host must still be asked to confirm).
-* Bring-along guests get the confirmation with the .ics, the reschedule, the
-  cancellation of a confirmed booking and reminders, but no manage link, neither
-  in the email nor in its .ics: only the booker may cancel or move the booking.
+* Bring-along guests (also those added later) get the confirmation with the
+  .ics, the reschedule, the cancellation of a confirmed booking and reminders,
+  but no manage link, neither in the email nor in its .ics: only the booker may
+  cancel or move the booking.
   Hosts' emails and .ics carry none either.
 * Names, titles and reasons are the attendee's or the staff's text: the HTML
   makes links only of addresses Termin built (join, manage, confirm), and the

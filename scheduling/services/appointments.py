@@ -1,5 +1,5 @@
-"""Appointments after booking: confirm, decline, cancel, reschedule, edit, no-show,
-and the expiry of provisional holds.
+"""Appointments after booking: confirm, decline, cancel, reschedule, edit, guests,
+no-show, and the expiry of provisional holds.
 
 Each change announces itself in its own transaction: a signal tells crm (the
 contact's timeline) and ``emit`` writes the webhook event to the outbox. Only
