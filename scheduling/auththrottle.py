@@ -32,13 +32,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from .api.errors import error_body
+from .api.paths import is_api_path, is_workspace_path
 from .api.ratelimit import redis_client
 from .clientaddr import client_address
 
 logger = logging.getLogger("termin.auththrottle")
 
-WORKSPACE_PREFIX = "/api/workspaces/"  # answers errors as {"error": "<message>"}
-API_PREFIXES = ("/v4/", WORKSPACE_PREFIX)
 KEY_PREFIX = "authfail:"
 
 # KEYS[1] counter; ARGV: window (seconds), now (seconds; empty = Redis clock),
@@ -213,7 +212,7 @@ class AuthFailureThrottleMiddleware:
 
 
 def _is_api_attempt(request) -> bool:
-    return bool(request.META.get("HTTP_AUTHORIZATION")) and request.path.startswith(API_PREFIXES)
+    return bool(request.META.get("HTTP_AUTHORIZATION")) and is_api_path(request.path)
 
 
 def _is_sign_in_attempt(request) -> bool:
@@ -226,7 +225,7 @@ def _message(wait: int) -> str:
 
 def _api_refusal(request, wait: int) -> JsonResponse:
     message = _message(wait)
-    workspace = request.path.startswith(WORKSPACE_PREFIX)
+    workspace = is_workspace_path(request.path)
     body = {"error": message} if workspace else error_body(429, message)
     return JsonResponse(body, status=429, headers={"Retry-After": str(wait)})
 

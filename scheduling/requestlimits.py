@@ -18,8 +18,8 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
 from .api.errors import BODY_TOO_LARGE, json_error
+from .api.paths import is_api_path, is_workspace_path
 
-WORKSPACE_PREFIX = "/api/"
 URL_TOO_LONG = "The address is longer than the server accepts"
 
 
@@ -33,14 +33,9 @@ class RequestLimitsMiddleware:
         # Only the API: elsewhere uploads (the admin's CSV import) may be larger,
         # since Django's limit leaves files out.
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        api = _is_v4(request.path) or request.path.startswith(WORKSPACE_PREFIX)
-        if api and limit is not None and _content_length(request) > limit:
+        if is_api_path(request.path) and limit is not None and _content_length(request) > limit:
             return _refuse(request, 413, BODY_TOO_LARGE)
         return self.get_response(request)
-
-
-def _is_v4(path: str) -> bool:
-    return path == "/v4" or path.startswith("/v4/")
 
 
 def _content_length(request) -> int:
@@ -51,8 +46,8 @@ def _content_length(request) -> int:
 
 
 def _refuse(request, status: int, message: str) -> HttpResponse:
-    if _is_v4(request.path):
-        return json_error(status, message)
-    if request.path.startswith(WORKSPACE_PREFIX):  # that API's own error shape
+    if is_workspace_path(request.path):  # that API's own error shape
         return JsonResponse({"error": message}, status=status)
+    if is_api_path(request.path):
+        return json_error(status, message)
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

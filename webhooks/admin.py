@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from scheduling.adminsite import NONE, CompanyScopedAdmin, CompanyScopedInline
+from scheduling.adminsite import NONE, CompanyScopedAdmin, CompanyScopedInline, ServiceWriteAdmin
 from scheduling.errors import DomainError
 
 from . import events, services, urlguard
@@ -74,7 +74,7 @@ class DeliveryInline(CompanyScopedInline, admin.TabularInline):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(CompanyScopedAdmin):
+class WebhookEndpointAdmin(ServiceWriteAdmin):
     members = NONE
 
     form = EndpointForm
@@ -86,17 +86,17 @@ class WebhookEndpointAdmin(CompanyScopedAdmin):
     inlines = [DeliveryInline]
     actions = ["send_test_event"]
 
+    def service_save(self, request, instance, data):
+        fields = {name: data[name] for name in ("url", "events", "description", "active")}
+        if instance.pk is not None:
+            return services.endpoint_update(
+                endpoint=WebhookEndpoint.objects.get(pk=instance.pk), **fields)
+        return services.endpoint_create(company=data["company"], **fields)
+
     def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in ("url", "events", "description",
-                                                            "active")}
-        if change:
-            current = WebhookEndpoint.objects.get(pk=obj.pk)
-            services.endpoint_update(endpoint=current, **fields)
-            return
-        created = services.endpoint_create(company=form.cleaned_data["company"], **fields)
-        obj.pk, obj.uuid, obj.secret = created.pk, created.uuid, created.secret
-        obj._state.adding = False
-        messages.warning(request, f"Signing secret (shown only now): {created.secret}")
+        super().save_model(request, obj, form, change)
+        if not change:
+            messages.warning(request, f"Signing secret (shown only now): {obj.secret}")
 
     def delete_model(self, request, obj):
         services.endpoint_delete(endpoint=obj)

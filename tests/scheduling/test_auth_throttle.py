@@ -286,3 +286,11 @@ def test_two_server_processes_count_failures_together(owner, settings):
             assert response.status_code == 429
             assert response.json()["error"] == "Too Many Requests"
             assert int(response.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/crm", "/webhooks"])
+def test_wrong_keys_at_meetergo_s_root_paths_count_too(path):
+    for _ in range(5):
+        wrong("192.0.2.13", path=path)
+    assert auththrottle.failure_wait("192.0.2.13") > 0

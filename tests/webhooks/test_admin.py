@@ -78,3 +78,16 @@ def inline_management() -> dict:
     prefix = "deliveries"
     return {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0",
             f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "0"}
+
+
+def test_the_seventh_webhook_is_refused_in_the_admin_form(staff_client, owner, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    for n in range(6):
+        WebhookEndpoint.objects.create(company=owner.company, url=f"http://127.0.0.1/{n}",
+                                       events=["booking_created"], secret="whsec_x")
+    response = staff_client.post("/admin/webhooks/webhookendpoint/add/", {
+        "company": owner.company_id, "url": "http://127.0.0.1/7", "events": ["booking_created"],
+        "description": "", "active": "on", **inline_management()})
+    assert response.status_code == 200
+    assert "at most 6 webhooks" in response.content.decode()
+    assert WebhookEndpoint.objects.filter(company=owner.company).count() == 6
