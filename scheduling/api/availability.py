@@ -8,7 +8,13 @@ with ``meetingTypeId`` it returns free slots (exactly like
 import uuid
 from collections import defaultdict
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -23,6 +29,7 @@ from .slots import SLOT_PARAMETERS, SlotsOutput, slots_response
 INTERVAL_EXAMPLE = [{"start": "09:00", "end": "17:00"}]
 
 
+@extend_schema_field(OpenApiTypes.ANY)
 class UnsupportedField(serializers.Field):
     """A field meetergo documents and Termin does not support: sending it is a 400
     naming it and saying so, never a silent drop (meetergo-api.md, rule 3)."""

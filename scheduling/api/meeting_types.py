@@ -345,8 +345,8 @@ def _raise(errors) -> None:
         raise serializers.ValidationError(dict(grouped))
 
 
-def _meeting_type_output(**kwargs):
-    """The answer's schema (a fresh serializer each time: fields bind to one parent)."""
+def _meeting_type_output():
+    """The answer's schema."""
     return inline_serializer("MeetingType", {
         "id": serializers.UUIDField(),
         "type": serializers.CharField(help_text="one_on_one, round_robin or co_host"),
@@ -374,11 +374,11 @@ def _meeting_type_output(**kwargs):
         "bookingUrl": serializers.URLField(),
         "createdAt": serializers.DateTimeField(),
         "updatedAt": serializers.DateTimeField(),
-    }, **kwargs)
+    })
 
 
 MeetingTypeOutput = _meeting_type_output()
-MeetingTypeListOutput = _meeting_type_output(many=True)
+MeetingTypeListOutput = MeetingTypeOutput.__class__(many=True)
 
 
 def meeting_type_payload(mt: MeetingType) -> dict:
