@@ -221,7 +221,7 @@ class AppointmentPatch(StrictSerializer):
         return {"start": data.get("start"), "duration": data.get("duration"), **kwargs}
 
 
-class CancelInput(serializers.Serializer):
+class CancelInput(StrictSerializer):
     """The attendee's cancel (``/v4/public/appointment/:id/cancel``)."""
 
     reason = serializers.CharField(required=False, allow_blank=True, allow_null=True,
@@ -264,7 +264,7 @@ class DeclineInput(StrictSerializer):
                                    max_length=2000)
 
 
-class RescheduleInput(serializers.Serializer):
+class RescheduleInput(StrictSerializer):
     """The attendee's reschedule (``/v4/public/appointment/:id/reschedule``)."""
 
     start = OffsetDateTimeField()

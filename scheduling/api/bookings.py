@@ -16,7 +16,7 @@ from ..models import AppointmentStatus
 from ..services import bookings
 from ..text import SingleLineField
 from .base import ApiView
-from .fields import TimezoneField
+from .fields import StrictSerializer, TimezoneField
 from .slots import InstantField
 
 BOOKING_TYPES = {AppointmentStatus.PENDING_OPTIN: "DoubleOptIn",
@@ -34,7 +34,7 @@ def _line(max_length: int, **kwargs):
                            max_length=max_length, **kwargs)
 
 
-class BookingAttendeeInput(serializers.Serializer):
+class BookingAttendeeInput(StrictSerializer):
     email = serializers.EmailField(required=False, allow_blank=True, allow_null=True,
                                    max_length=254)
     firstname = _line(150)
@@ -64,7 +64,7 @@ def attendee_input(data: dict) -> bookings.AttendeeInput:
     )
 
 
-class BookingInput(serializers.Serializer):
+class BookingInput(StrictSerializer):
     meetingTypeId = serializers.UUIDField()
     start = InstantField(help_text="ISO 8601 with offset, e.g. 2024-01-15T09:00:00+01:00")
     attendee = BookingAttendeeInput()

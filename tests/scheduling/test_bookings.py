@@ -513,3 +513,12 @@ def test_another_companys_meeting_type_is_not_found(other_company, meeting_type,
     _, other_owner = other_company
     response = book(client_for(other_owner), meeting_type, at(day, 9))
     assert response.status_code == 404
+
+
+def test_an_unknown_booking_field_is_a_400_naming_it(api, meeting_type, day):
+    top = book(api, meeting_type, at(day, 10), rescheduledFromId="x")
+    nested = book(api, meeting_type, at(day, 10), attendee={"nickname": "J"})
+    for response, field in ((top, "rescheduledFromId"), (nested, "attendee.nickname")):
+        assert response.status_code == 400
+        assert [error["field"] for error in response.json()["errors"]] == [field]
+    assert not Appointment.objects.exists()
