@@ -337,6 +337,11 @@ SPECTACULAR_SETTINGS = {
         "CalendarConnectionTypeEnum": "scheduling.models.CalendarConnectionType.values",
     },
     "CAMELIZE_NAMES": False,
+    # Every operation's error answers, documented in one place (scheduling/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "scheduling.api.schema.error_responses",
+    ],
 }
 
 # API conventions (SPEC section 7).

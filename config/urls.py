@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
@@ -54,6 +55,8 @@ def is_api_path(path: str) -> bool:
 
 
 def handler404(request, exception=None):
+    if request.path_info.startswith("/api/"):  # the workspace API's own error shape
+        return JsonResponse({"error": "Not found"}, status=404)
     if is_api_path(request.path_info):
         return json_error(404, "Not found")
     from django.views.defaults import page_not_found

@@ -210,7 +210,8 @@ class ContactViewSet(ApiViewSet):
         )
         return Response(_bulk_body(results))
 
-    @extend_schema(responses={200: EventOutput}, summary="The contact's timeline, newest first")
+    @extend_schema(responses={200: EventOutput.__class__(many=True)},  # a page, with page and limit
+                   summary="The contact's timeline, newest first")
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
         contact = self.get_object()

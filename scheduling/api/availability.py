@@ -5,12 +5,14 @@ with ``meetingTypeId`` it returns free slots (exactly like
 ``GET /v4/booking-availability``), without it the acting user's schedules.
 """
 
+import copy
 import uuid
 from collections import defaultdict
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -180,6 +182,12 @@ def schedule_payload(schedule: AvailabilitySchedule) -> dict:
     }
 
 
+def _optional(parameter: OpenApiParameter) -> OpenApiParameter:
+    optional = copy.copy(parameter)
+    optional.required = False
+    return optional
+
+
 @extend_schema(tags=["Availability"])
 class AvailabilityViewSet(ApiViewSet):
     queryset = AvailabilitySchedule.objects.none()  # for the schema; requests use get_queryset()
@@ -209,11 +217,17 @@ class AvailabilityViewSet(ApiViewSet):
     @extend_schema(
         summary="Free slots of a meeting type (with meetingTypeId), else your schedules",
         parameters=[
-            *SLOT_PARAMETERS,
+            *[_optional(p) for p in SLOT_PARAMETERS],  # without meetingTypeId: schedules
             OpenApiParameter("page", int, required=False),
             OpenApiParameter("limit", int, required=False),
         ],
-        responses={200: SlotsOutput},
+        responses={200: PolymorphicProxySerializer(
+            component_name="SlotsOrSchedules", resource_type_field_name=None, many=False,
+            serializers=[SlotsOutput, inline_serializer("AvailabilitySchedulePage", {
+                "data": ScheduleOutput.__class__(many=True), "total": serializers.IntegerField(),
+                "page": serializers.IntegerField(), "limit": serializers.IntegerField(),
+            })],
+        )},
     )
     def list(self, request):
         if "meetingTypeId" in request.query_params:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from ..timeutils import canonical_timezone
@@ -56,3 +57,16 @@ class StrictSerializer(serializers.Serializer):
                     {name: [f"Unknown field {name!r}: this endpoint does not support it"]
                      for name in unknown})
         return super().to_internal_value(data)
+
+
+class StrictSerializerSchema(OpenApiSerializerExtension):
+    """The schema says what StrictSerializer does: no fields but the documented ones."""
+
+    target_class = StrictSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema

@@ -123,7 +123,8 @@ class WebhookViewSet(ApiViewSet):
         return Response(delivery_payload(delivery), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        responses={200: DeliveryOutput},
+        # A page of deliveries ({"data", "total", "page", "limit"}), with page and limit.
+        responses={200: DeliveryOutput.__class__(many=True)},
         parameters=[OpenApiParameter("status", enum=DeliveryStatus.values, required=False)],
         summary="The delivery log of this webhook, newest first",
     )
