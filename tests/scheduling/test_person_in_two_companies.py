@@ -274,3 +274,19 @@ def test_removal_options_must_be_an_object(api, busy_host):
     host, _ = busy_host
     response = api.delete(f"/v4/user/{host.user.uuid}", [1, 2], format="json")
     assert response.status_code == 400
+
+
+def test_a_s_owner_cannot_set_the_person_s_password_in_the_admin(client, owner, both):
+    here, _ = both
+    client.force_login(owner.user)
+    url = f"/admin/scheduling/user/{here.user_id}/password/"
+    assert client.get(url).status_code == 403
+    client.post(url, {"password1": "a new long password 42", "password2": "a new long password 42"})
+    here.user.refresh_from_db()
+    assert not here.user.has_usable_password()
+
+
+def test_a_single_company_member_s_password_is_set_by_the_company_s_owner(client, owner):
+    member = make_member(owner, email="solo@acme.test")
+    client.force_login(owner.user)
+    assert client.get(f"/admin/scheduling/user/{member.user_id}/password/").status_code == 200
