@@ -5,6 +5,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -16,6 +17,8 @@ logger = logging.getLogger("termin.api")
 VALIDATION_FAILED = "Validation failed"
 BODY_TOO_LARGE = "The request body is larger than the server accepts"
 OUT_OF_RANGE = "A date in the request is out of range"
+UNSTORABLE = ("A value in the request cannot be stored (text with a NUL character, "
+              "or a number out of range)")
 
 # meetergo's names for these statuses, which Python's own list has renamed or may rename.
 PHRASES = {413: "Payload Too Large", 414: "URI Too Long", 422: "Unprocessable Entity"}
@@ -75,6 +78,11 @@ def exception_handler(exc, context):
         return Response(domain_body(exc), status=exc.status)
     if isinstance(exc, RequestDataTooBig):  # raised when the body is read
         return Response(error_body(413, BODY_TOO_LARGE), status=413)
+    if isinstance(exc, DataError):
+        # A value the checks let through and the database cannot store (a NUL
+        # character, a number past its column's range): the client's input, a 400.
+        logger.warning("Input the database refused in %s: %s", context.get("view"), exc)
+        return Response(error_body(400, UNSTORABLE), status=400)
     if isinstance(exc, OverflowError):
         # Date arithmetic past year 1 or 9999 on input that a check let through:
         # still the client's input, so a 400 rather than a 500.

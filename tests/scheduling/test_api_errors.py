@@ -73,3 +73,10 @@ def test_page_below_1_is_400(api):
 def test_a_page_past_the_end_is_empty(api):
     body = api.get("/v4/user?page=9").json()
     assert body == {"data": [], "total": 1, "page": 9, "limit": 20}
+
+
+def test_text_the_database_cannot_store_is_400(api):
+    """A NUL character reaches PostgreSQL only to be refused: the client's input."""
+    response = api.get("/v4/crm", {"tags": "vip\x00"})
+    body = assert_error_body(response, 400, "Bad Request")
+    assert "NUL" in body["message"]
