@@ -17,6 +17,7 @@ import pytest
 from scheduling.models import BusyTime
 from scheduling.services.queues import queue_create
 from tests.conftest import client_for, make_company, make_member
+from tests.meetergo.openapi_check import assert_matches_schema
 from tests.scheduling.conftest import make_meeting_type, make_schedule, monday_after
 
 pytestmark = pytest.mark.django_db
@@ -137,6 +138,7 @@ def test_every_answer_form_agrees_with_available_slots(owner, monday):
                             end=utc(monday, "10:30"))
     body = ok(slots(client_for(owner), meeting_type, monday, monday + dt.timedelta(days=1),
                     timezone="America/New_York"))
+    assert_matches_schema("/v4/booking-availability", "get", 200, body)
     available = body["availableSlots"]
     starts = [slot["start"] for slot in available]
 
@@ -191,6 +193,7 @@ def test_no_free_time_answers_empty_forms_and_no_earliest_date(api, solo, monday
     assert body["availableSlots"] == body["timeframes"] == body["dates"] == body["slots"] == []
     assert body["earliestAvailableDate"] is None
     assert body["timezone"] == "UTC"
+    assert_matches_schema("/v4/booking-availability", "get", 200, body)
 
 
 def test_a_spot_from_dates_books(api, solo, monday):
