@@ -203,11 +203,8 @@ def place(meeting_type: MeetingType, *, channel: str | None, location: str | Non
     type's addresses, ``local-attendee`` needs the attendee's address, phone
     channels a phone, ``connect`` gets the appointment's own room and the other
     video channels the link configured on the meeting type's location."""
-    offered = meeting_type.channels or [Channel.CONNECT.value]
-    channel = channel or offered[0]
-    if channel not in offered:
-        raise DomainError(f"This meeting type does not offer the channel {channel}",
-                          field="channel")
+    channel = channel or selectors.offered_channels(meeting_type)[0]
+    selectors.check_channel(meeting_type, channel)
     location = (location or "").strip()
     configured = [loc for loc in meeting_type.locations or () if loc.get("channel") == channel]
     if channel == Channel.CONNECT:
@@ -262,9 +259,7 @@ def candidate_hosts(meeting_type: MeetingType, *, host_ids=None, queue_id=None,
     """
     if hosts is None:
         hosts = selectors.meeting_type_hosts(meeting_type)
-    if queue_id is not None and (not meeting_type.queue_id
-                                 or str(meeting_type.queue.uuid) != str(queue_id)):
-        raise DomainError("queueId is not this meeting type's queue", field="queueId")
+    selectors.check_queue(meeting_type, queue_id)
     if not host_ids:
         if not meeting_type.queue_id and len(hosts) != 1 and queue_id is None:
             raise DomainError(HOST_REQUIRED, field="hostIds")
