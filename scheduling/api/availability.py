@@ -9,12 +9,10 @@ import copy
 import uuid
 from collections import defaultdict
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     PolymorphicProxySerializer,
     extend_schema,
-    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import serializers, status
@@ -25,29 +23,10 @@ from ..models import AvailabilitySchedule
 from ..services import schedules
 from ..timeutils import iso
 from .base import ApiView, ApiViewSet
-from .fields import StrictSerializer, TimezoneField
+from .fields import StrictSerializer, TimezoneField, UnsupportedField
 from .slots import SLOT_PARAMETERS, SlotsOutput, slots_response
 
 INTERVAL_EXAMPLE = [{"start": "09:00", "end": "17:00"}]
-
-
-@extend_schema_field(OpenApiTypes.ANY)
-class UnsupportedField(serializers.Field):
-    """A field meetergo documents and Termin does not support: sending it is a 400
-    naming it and saying so, never a silent drop (meetergo-api.md, rule 3)."""
-
-    def __init__(self, reason: str = "", **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("help_text", f"Not supported by Termin: sending it is a 400. {reason}")
-        super().__init__(**kwargs)
-        self.reason = reason
-
-    def to_internal_value(self, data):
-        reason = f": {self.reason}" if self.reason else ""
-        raise serializers.ValidationError(f"Termin does not support this meetergo field{reason}")
-
-    def to_representation(self, value):
-        return value
 
 
 def raise_field_errors(errors) -> None:

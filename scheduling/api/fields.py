@@ -3,6 +3,8 @@
 import datetime as dt
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..timeutils import canonical_timezone
@@ -70,3 +72,22 @@ class StrictSerializerSchema(OpenApiSerializerExtension):
         if direction == "request":
             schema["additionalProperties"] = False
         return schema
+
+
+@extend_schema_field(OpenApiTypes.ANY)
+class UnsupportedField(serializers.Field):
+    """A field meetergo documents and Termin does not support: sending it is a 400
+    naming it and saying so, never a silent drop (meetergo-api.md, rule 3)."""
+
+    def __init__(self, reason: str = "", **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", f"Not supported by Termin: sending it is a 400. {reason}")
+        super().__init__(**kwargs)
+        self.reason = reason
+
+    def to_internal_value(self, data):
+        reason = f": {self.reason}" if self.reason else ""
+        raise serializers.ValidationError(f"Termin does not support this meetergo field{reason}")
+
+    def to_representation(self, value):
+        return value

@@ -24,9 +24,9 @@ from ..services import meeting_types, queues
 from ..text import SingleLineField
 from ..timeutils import iso
 from .auth import ACT_AS_HEADER
-from .availability import InlineScheduleInput, UnsupportedField, schedule_service_kwargs
+from .availability import InlineScheduleInput, schedule_service_kwargs
 from .base import ApiViewSet
-from .fields import StrictSerializer
+from .fields import StrictSerializer, UnsupportedField
 from .pagination import page_limit
 
 # camelCase API name -> service keyword.
