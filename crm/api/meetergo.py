@@ -38,7 +38,7 @@ from ..payloads import contact_item
 from ..selectors import SORT_FIELDS, ContactAppointments
 from ..services.validation import FROM_PUBLIC
 from .permissions import DELETE_FORBIDDEN, ContactPermission
-from .views import BulkOutput, ContactInput, _bulk_body
+from .views import LIST_PARAMETERS, BulkOutput, ContactInput, _bulk_body
 
 # ``tags``, ``tags[]`` (axios) and ``tags[0]`` (qs): the ways clients repeat a parameter.
 TAGS_PARAMETER = re.compile(r"^tags(\[\d*\])?$")
@@ -159,13 +159,9 @@ BulkDeleteOutput = inline_serializer("CrmContactBulkDeleteResult", {
     "ids": serializers.ListField(child=serializers.UUIDField()),
 })
 
+# /v4/crm's filters (``tags`` also as ``tags[]`` here), and meetergo's page and limit.
 SEARCH_PARAMETERS = [
-    OpenApiParameter("searchTerm", str, description="Search by name, email or phone"),
-    OpenApiParameter("tags", str, many=True,
-                     description="Contacts having any of these (repeat, tags[] or comma-separate)"),
-    OpenApiParameter("ownerId", str, description="Account owner's user id"),
-    OpenApiParameter("sortBy", str, enum=list(SORT_FIELDS)),
-    OpenApiParameter("sortOrder", str, enum=["ASC", "DESC"]),
+    *LIST_PARAMETERS,
     OpenApiParameter("page", int, description="From 1 (default 1)"),
     OpenApiParameter("limit", int, description="1 to 100 (default 20)"),
 ]
