@@ -6,7 +6,7 @@ shares rather than from the views themselves:
 
 - 429 on every operation: the per-key token bucket, the per-address limits of the
   attendee operations, and the failed-authentication throttle for any request
-  that carries credentials.
+  that carries credentials. 406 too: an ``Accept`` header that admits no JSON.
 - 401, 403 and 404 on every authenticated operation: a credential that does not
   work; a role its maker lacks, or a personal token naming another user in
   ``x-meetergo-api-user-id``; a user named there who is not in the company.
@@ -86,6 +86,7 @@ DESCRIPTIONS = {
          "another user in x-meetergo-api-user-id, or a secret does not match",
     404: "Not found in the credential's company (the object of the path, or the user "
          "named in x-meetergo-api-user-id)",
+    406: "The Accept header admits no JSON, the only type the API answers",
     409: "Conflicts with the current state (an Idempotency-Key still in use, a taken "
          "name, an appointment that can no longer change)",
     413: "The request body is larger than the server accepts",
@@ -125,7 +126,7 @@ def statuses(path: str, method: str, operation: dict) -> set[int]:
     """The error statuses ``method path`` can answer (the rules of the module docstring)."""
     where = {p["in"] for p in operation.get("parameters", [])}
     body = "requestBody" in operation
-    found = {429}
+    found = {406, 429}
     if _authenticated(operation):
         found |= {401, 403, 404}
         if method == "post":
