@@ -45,7 +45,7 @@ urlpatterns = [
 
 # The API's top-level paths: any address under them that matches no route is the
 # API's JSON 404, never a booking page's HTML one (crm and webhooks are meetergo's
-# paths at the host root; all are reserved slugs, services/tenancy.RESERVED_SLUGS).
+# paths at the host root; all are reserved slugs, scheduling/models.RESERVED_SLUGS).
 API_ROOTS = frozenset({"v4", "api", "crm", "webhooks"})
 
 

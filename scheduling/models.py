@@ -16,12 +16,25 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"Unknown time zone: {value}")
 
 
+# Top-level paths a user's booking page (``/<slug>``) must not shadow; every
+# entry point refuses them as a user's or a company's slug.
+RESERVED_SLUGS = frozenset(
+    {"admin", "api", "v4", "spec", "static", "media", "accounts", "book", "rooms", "r", "feeds",
+     "manage", "public", "login", "logout", "health", "optin", "host", "crm", "webhooks"}
+)
+
+
+def validate_not_reserved(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError("This slug is not allowed")
+
+
 class Company(models.Model):
     """A workspace: everything else belongs to exactly one company."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True, validators=[validate_not_reserved])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     created_at = models.DateTimeField(default=now, editable=False)
 
@@ -57,7 +70,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     given_name = models.CharField(max_length=150, blank=True)
     family_name = models.CharField(max_length=150, blank=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
-    slug = models.SlugField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True, validators=[validate_not_reserved])
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=now, editable=False)

@@ -1,12 +1,12 @@
 """Routes of the public pages. Included last in the root URLs: ``/<slug>`` is a
 user's booking page, so every other top-level path must match first (and is a
-reserved slug, ``services/tenancy.RESERVED_SLUGS``)."""
+reserved slug, ``models.RESERVED_SLUGS``)."""
 
 from django.urls import path, register_converter
 from django.urls.converters import SlugConverter
 
 from . import views
-from .services.tenancy import RESERVED_SLUGS
+from .models import RESERVED_SLUGS
 
 
 class UserSlugConverter(SlugConverter):

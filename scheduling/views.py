@@ -33,6 +33,7 @@ from .errors import DomainError
 from .forms import BookingForm, CancelForm, DeclineForm, RoomJoinForm
 from .models import (
     ACTIVE_STATUSES,
+    RESERVED_SLUGS,
     Appointment,
     AppointmentSource,
     AppointmentStatus,
@@ -48,7 +49,6 @@ from .services.bookings import (
     booking_create,
     split_name,
 )
-from .services.tenancy import RESERVED_SLUGS
 from .timeutils import canonical_timezone, get_zone
 
 logger = logging.getLogger("termin.pages")

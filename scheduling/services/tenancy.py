@@ -12,6 +12,7 @@ from .. import invitations
 from ..choices import Role
 from ..errors import Conflict, DomainError, Forbidden
 from ..models import (
+    RESERVED_SLUGS,
     ApiKey,
     AvailabilitySchedule,
     CalendarConnection,
@@ -27,12 +28,6 @@ from . import appointments as appointment_services
 from . import meeting_types as meeting_type_services
 from . import schedules as schedule_services
 from .access import Access, as_access, company_membership
-
-# Top-level paths a user's booking page must not shadow.
-RESERVED_SLUGS = frozenset(
-    {"admin", "api", "v4", "spec", "static", "media", "accounts", "book", "rooms", "r", "feeds",
-     "manage", "public", "login", "logout", "health", "optin", "host", "crm", "webhooks"}
-)
 
 
 def check_timezone(value: str, field: str = "timezone") -> str:

@@ -237,3 +237,14 @@ def test_the_admin_site_is_termin_s():
 
     assert isinstance(admin.site._wrapped if hasattr(admin.site, "_wrapped") else admin.site,
                       TerminAdminSite)
+
+
+@pytest.mark.parametrize("model", ["user", "company"])
+def test_reserved_slugs_are_refused_by_the_model_itself(owner, model):
+    from django.core.exceptions import ValidationError
+
+    row = owner.user if model == "user" else owner.company
+    row.slug = "admin"
+    with pytest.raises(ValidationError) as refused:
+        row.full_clean()
+    assert "slug" in refused.value.message_dict
