@@ -5,15 +5,28 @@ PY := $(VENV)/bin/python
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/termin
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: install run test fuzz lint bench
+.PHONY: install lock run test fuzz lint bench
 
-$(VENV)/.installed: pyproject.toml
+# Installs are reproducible: every package at the version and with the hashes that
+# requirements.lock records (pip refuses any other file), then Termin itself from this
+# checkout, built with the locked setuptools.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+# requirements.lock from pyproject.toml's ranges (the dev extra included). Pins that
+# still fit the ranges are kept; LOCK_ARGS=--upgrade moves every package to its newest
+# release, LOCK_ARGS="--upgrade-package django" one of them.
+LOCK_ARGS ?=
+lock: install
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --extra dev \
+	  --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements.lock $(LOCK_ARGS) pyproject.toml
+	$(MAKE) install
 
 run: install
 	./bin/quickstart
