@@ -6,7 +6,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from scheduling import calendar_feed_views, invitations
+from scheduling import invitations
 from scheduling.api.errors import json_error
 
 # "Forgot your password?" on the admin's sign-in page, and the page that sets a
@@ -37,10 +37,8 @@ urlpatterns = [
     path("", include("webhooks.api.meetergo_urls")),
     path("spec/v2/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("spec/v2", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
-    # A user's secret appointments feed for calendar apps (scheduling/services/calendars.py).
-    path("feeds/<str:token>.ics", calendar_feed_views.appointments_feed, name="calendar-feed"),
     # Last: /<slug> is a user's booking page and must not shadow the routes above.
-    path("", include("scheduling.urls")),
+    path("", include("scheduling.pages.urls")),
 ]
 
 # The API's top-level paths: any address under them that matches no route is the

@@ -3,7 +3,7 @@
 Links in emails and on pages carry a token made with ``django.core.signing``,
 so a Celery task can rebuild them from the appointment alone, without the
 appointment's secret. Each token names its purpose, so a manage link cannot be
-replayed as a host's confirm link. Pages (``scheduling/views.py``) resolve them
+replayed as a host's confirm link. Pages (``scheduling/pages/``) resolve them
 with ``appointment_from_token`` (or ``appointment_uuid_from_token``); emails
 build them with the ``*_url`` functions.
 

@@ -11,7 +11,7 @@ import hashlib
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.views.decorators.http import require_safe
 
-from .services import calendars
+from ..services import calendars
 
 
 @require_safe
