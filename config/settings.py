@@ -91,7 +91,8 @@ SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 # HSTS is off unless set: a browser keeps obeying it for SECURE_HSTS_SECONDS whatever
 # the server says later (a preloaded domain for much longer), and with subdomains it
 # binds hosts Termin does not serve. So whoever owns the domain turns it on once HTTPS
-# works (the README's production environment does); `check --deploy` reminds until then.
+# works (the production environment in docs/operations.md does); `check --deploy`
+# reminds until then.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -368,8 +369,8 @@ AUTH_FAILURE_WINDOW = env_int("AUTH_FAILURE_WINDOW", 900)
 # (scheduling/clientaddr.py); everyone else is counted by their own address.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
-# Everything anonymous (scheduling/publiclimits.py, README "Limits for anonymous
-# visitors"): POSTs to the pages and /v4/public requests per client address, and
+# Everything anonymous (scheduling/publiclimits.py, docs/pages.md "Limits for
+# anonymous visitors"): POSTs to the pages and /v4/public requests per client address, and
 # bookings (and, apart, room joins) per email, each N per window (seconds; 0 turns
 # one off), as token buckets: N at once, then one every window/N;
 # provisional bookings (awaiting opt-in or the host) one email, and one address,

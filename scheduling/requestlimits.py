@@ -3,7 +3,7 @@
 - An address (path and query) longer than ``MAX_URL_LENGTH`` characters is a 414.
   gunicorn refuses a request line longer than its ``--limit-request-line`` with an
   HTML page of its own, so Termin runs it with that limit raised to its maximum
-  (8190 bytes, bin/quickstart and the README's production command): every address
+  (8190 bytes, bin/quickstart and the production command in docs/operations.md): every address
   a client can send below that reaches this check and gets Termin's answer.
 - A body longer than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` by its ``Content-Length`` is a
   413 under the API, before anything reads it (Django would raise

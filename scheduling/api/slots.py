@@ -1,6 +1,6 @@
 """Free slots: ``GET /v4/booking-availability`` and ``GET /v4/availability?meetingTypeId``.
 
-Every query parameter meetergo documents for these paths is read (see the README,
+Every query parameter meetergo documents for these paths is read (see docs/api.md,
 "Availability and slots"), beside Termin's own ``duration`` and ``hostId``; any
 other parameter is a 400 naming it. ``start`` and ``end`` are plain dates (read in
 ``timezone``, ``end`` inclusive) or datetimes with an offset; a datetime without

@@ -1,5 +1,5 @@
-"""Production settings: no start without a real secret key, the README's production
-environment passes ``check --deploy``, and the quick start keeps a key of its own.
+"""Production settings: no start without a real secret key, the production environment
+of docs/operations.md passes ``check --deploy``, and the quick start keeps a key of its own.
 
 Settings are read once per process, so each case runs Django in a subprocess with
 a copy of this environment stripped of everything these settings read. Without
@@ -42,17 +42,18 @@ def output(result: subprocess.CompletedProcess) -> str:
     return result.stdout + result.stderr
 
 
-def readme_production_env() -> dict[str, str]:
-    """The ``VAR=value`` lines of the first code block under "### Production"."""
-    section = (ROOT / "README.md").read_text().split("\n### Production\n", 1)[1]
+def documented_production_env() -> dict[str, str]:
+    """The ``VAR=value`` lines of the first code block under "## Production" in
+    docs/operations.md."""
+    section = (ROOT / "docs/operations.md").read_text().split("\n## Production\n", 1)[1]
     block = section.split("```sh\n", 1)[1].split("```", 1)[0]
     return dict(line.split("=", 1) for line in block.splitlines() if line.strip())
 
 
 def production_env(var_dir) -> dict[str, str]:
-    """The README's environment with a real key, and no database or Redis server
+    """The documented environment with a real key, and no database or Redis server
     (SQLite in ``var_dir``): ``check`` needs neither, and they name other hosts."""
-    env = readme_production_env()
+    env = documented_production_env()
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name)
     return clean_env(var_dir, **{**env, "SECRET_KEY": secrets.token_urlsafe(50)})
@@ -73,15 +74,15 @@ def test_with_debug_on_a_development_key_will_do(tmp_path):
     assert result.returncode == 0, output(result)
 
 
-def test_the_readme_production_environment_passes_the_deploy_check(tmp_path):
+def test_the_documented_production_environment_passes_the_deploy_check(tmp_path):
     result = run(production_env(tmp_path), "manage.py", "check", "--deploy")
     assert result.returncode == 0, output(result)
     assert re.findall(r"\((\w+\.[WE]\d+)\)", output(result)) == []
     assert "System check identified no issues" in output(result)
 
 
-def test_the_readme_placeholder_key_is_refused(tmp_path):
-    env = {**production_env(tmp_path), "SECRET_KEY": readme_production_env()["SECRET_KEY"]}
+def test_the_documented_placeholder_key_is_refused(tmp_path):
+    env = {**production_env(tmp_path), "SECRET_KEY": documented_production_env()["SECRET_KEY"]}
     result = run(env, "manage.py", "check")
     assert result.returncode != 0
     assert "ImproperlyConfigured: SECRET_KEY" in output(result)

@@ -158,7 +158,7 @@ def test_an_over_long_page_address_is_a_plain_414(client, settings):
 
 @contextmanager
 def gunicorn(*flags: str):
-    """gunicorn serving Termin with the flags the quick start and the README give it."""
+    """gunicorn serving Termin with the flags the quick start and docs/operations.md give it."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
@@ -190,9 +190,9 @@ def test_gunicorn_lets_termin_answer_an_over_long_line_in_json():
         assert requests.get(f"{base}/v4/user?q=x", timeout=10).status_code == 401
 
 
-def test_the_readme_runs_gunicorn_with_the_same_flag():
-    readme = (ROOT / "README.md").read_text()
-    assert "--limit-request-line 8190" in readme
+def test_the_production_docs_run_gunicorn_with_the_same_flag():
+    production = (ROOT / "docs/operations.md").read_text().split("\n## Production\n", 1)[1]
+    assert "--limit-request-line 8190" in production
 
 
 def test_time_bounds_leave_room_for_any_arithmetic():
