@@ -46,8 +46,9 @@ from django.utils.translation import pgettext
 
 from . import links
 from .models import Appointment, AppointmentStatus, Attendee, EmailKind, SentEmail, User
+from .selectors import attendee_zone, host_zone
 from .text import single_line
-from .timeutils import canonical_timezone, get_zone
+from .timeutils import get_zone
 
 logger = logging.getLogger(__name__)
 
@@ -438,8 +439,7 @@ class Batch:
 
     def speaking(self, attendee: Attendee, *, lead: dt.timedelta | None = None):
         primary = self.primary or attendee
-        zone = (canonical_timezone(attendee.timezone or primary.timezone or "")
-                or self._host_zone())
+        zone = attendee_zone(self.appointment, attendee)
         name = attendee.full_name if attendee.is_primary else ""
         writing = _Writing(self, attendee.email,
                            language_of(attendee.language or primary.language), zone, name, lead)
@@ -449,14 +449,10 @@ class Batch:
         return writing
 
     def speaking_to_host(self, host: User):
-        writing = _Writing(self, host.email, settings.LANGUAGE_CODE,
-                           canonical_timezone(host.timezone) or "UTC", host.given_name, None)
+        writing = _Writing(self, host.email, settings.LANGUAGE_CODE, host_zone(host),
+                           host.given_name, None)
         writing.reply_to = [self.primary.email] if self.primary and self.primary.email else []
         return writing
-
-    def _host_zone(self) -> str:
-        hosts = self.hosts()
-        return (hosts[0].timezone if hosts else "") or self.appointment.company.timezone or "UTC"
 
     def already_sent(self, recipient: str, kind: str) -> bool:
         """Whether a retry of this change reached ``recipient`` with ``kind`` before."""

@@ -8,6 +8,7 @@ rest on plain values.
 """
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from .errors import DomainError, NotFound
 from .models import (
     Appointment,
     AppointmentHost,
+    Attendee,
     AvailabilitySchedule,
     BusyTime,
     MeetingType,
@@ -29,7 +31,7 @@ from .models import (
     User,
 )
 from .services.schedules import WEEKDAYS
-from .timeutils import get_zone
+from .timeutils import canonical_timezone, get_zone
 
 # The longest range one request may ask slots for ("about three months").
 MAX_RANGE_DAYS = 93
@@ -79,6 +81,66 @@ def meeting_type_hosts(meeting_type: MeetingType, *, with_default_schedule: bool
                                      schedules__company_id=meeting_type.company_id),
         )).select_related("default_schedule")
     return list(users)
+
+
+def meeting_types_hosted_by(user: User | uuid.UUID) -> QuerySet:
+    """The meeting types ``user`` (a user or a user's uuid) hosts, in any company: as
+    one of its one-on-one hosts or a member of its queue. Owning one is managing it,
+    not hosting it (``meeting_types_of``); the user's page lists these, and the
+    API's ``hostId`` filter finds them."""
+    by = "" if isinstance(user, User) else "__uuid"
+    return MeetingType.objects.filter(
+        Q(**{f"hosts{by}": user}) | Q(**{f"queue__members{by}": user})).distinct()
+
+
+def meeting_types_of(user: User) -> QuerySet:
+    """The meeting types ``user`` hosts or owns: what their own addresses reach (a
+    ``bookingUrl`` is ``/<owner slug>/<slug>``) and what the API lists for a user
+    named in ``x-meetergo-api-user-id``."""
+    return MeetingType.objects.filter(
+        Q(pk__in=meeting_types_hosted_by(user).values("pk")) | Q(owner=user))
+
+
+def hours_zone(meeting_type: MeetingType, hosts: list[User] | None = None) -> str:
+    """The zone ``meeting_type``'s hours are kept in, which its times are shown in when
+    the viewer names none: its own schedule's, else its first host's default
+    schedule's, else that host's own zone, else its company's. ``hosts`` as
+    ``meeting_type_hosts(..., with_default_schedule=True)`` gives them (read when None)."""
+    if meeting_type.schedule_id:
+        return meeting_type.schedule.timezone
+    if hosts is None:
+        hosts = meeting_type_hosts(meeting_type, with_default_schedule=True)
+    if not hosts:
+        return meeting_type.company.timezone
+    schedule = getattr(hosts[0], "default_schedule", None)
+    return schedule.timezone if schedule else hosts[0].timezone
+
+
+def attendee_zone(appointment: Appointment, attendee: Attendee | None = None) -> str:
+    """The zone ``appointment`` is shown to ``attendee`` in (pages and emails alike):
+    theirs, else the booker's, else the zone of the meeting type's hours, else the
+    first host's, else the company's (each only when it is a known zone)."""
+    attendees = list(appointment.attendees.all())
+    booker = next((a for a in attendees if a.is_primary), attendees[0] if attendees else None)
+    own = [person.timezone for person in (attendee, booker) if person is not None]
+    zone = first_known_zone(*own)
+    if zone:
+        return zone
+    if appointment.meeting_type_id is not None:
+        return first_known_zone(hours_zone(appointment.meeting_type)) or "UTC"
+    hosts = list(appointment.hosts.all())
+    return first_known_zone(*(host.timezone for host in hosts[:1]),
+                            appointment.company.timezone) or "UTC"
+
+
+def host_zone(host: User | None) -> str:
+    """The zone times are shown to a host in: their own, else UTC."""
+    return first_known_zone(host.timezone if host else "") or "UTC"
+
+
+def first_known_zone(*names: str) -> str | None:
+    """The first of ``names`` that is a known IANA zone (canonical), or None."""
+    return next((zone for zone in map(canonical_timezone, filter(None, names)) if zone), None)
 
 
 def offered_channels(meeting_type: MeetingType) -> list[str]:
@@ -256,7 +318,7 @@ def slot_query(
         hosts = meeting_type_hosts(meeting_type, with_default_schedule=True)
     hosts = _narrow(meeting_type, hosts, host_id=host_id, host_ids=host_ids)
     schedules = _schedules(meeting_type, hosts)
-    zone = timezone or _display_zone(hosts, schedules)
+    zone = timezone or hours_zone(meeting_type, hosts)
     range_start, range_end = _range(start, end, zone)
     rules = rules_for(meeting_type, minutes)
     inputs = []
@@ -337,13 +399,6 @@ def _schedules(meeting_type: MeetingType, hosts: list[User]) -> dict[int, Availa
     # A host without a default has no attribute at all (the join found nothing).
     defaults = {host.pk: getattr(host, "default_schedule", None) for host in hosts}
     return {pk: schedule for pk, schedule in defaults.items() if schedule is not None}
-
-
-def _display_zone(hosts: list[User], schedules: dict[int, AvailabilitySchedule]) -> str:
-    if not hosts:
-        return "UTC"
-    first = schedules.get(hosts[0].pk)
-    return first.timezone if first else hosts[0].timezone
 
 
 def _range(start, end, zone: str) -> tuple[dt.datetime, dt.datetime]:

@@ -11,11 +11,11 @@ agree; a documented meetergo field Termin does not support is a 400 saying so.
 import uuid
 from collections import defaultdict
 
-from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from .. import selectors
 from ..choices import Channel, QueueKind, Role
 from ..errors import NotFound
 from ..models import MeetingType, Queue
@@ -484,14 +484,11 @@ class MeetingTypeViewSet(ApiViewSet):
         queryset = self.get_queryset()
         params = request.query_params
         if request.META.get(ACT_AS_HEADER) and not {"hostId", "ownerId"} & set(params):
-            user = self.ctx.user
-            queryset = queryset.filter(
-                Q(hosts=user) | Q(queue__members=user) | Q(owner=user)).distinct()
+            queryset = queryset.filter(pk__in=selectors.meeting_types_of(self.ctx.user)
+                                       .values("pk"))
         if "hostId" in params:
-            host = _parse_uuid(params["hostId"])
-            queryset = queryset.filter(
-                Q(hosts__uuid=host) | Q(queue__members__uuid=host)
-            ).distinct()
+            hosted = selectors.meeting_types_hosted_by(_parse_uuid(params["hostId"]))
+            queryset = queryset.filter(pk__in=hosted.values("pk"))
         if "ownerId" in params:
             queryset = queryset.filter(owner__uuid=_parse_uuid(params["ownerId"]))
         if "page" in params or "limit" in params:

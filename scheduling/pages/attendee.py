@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import ics, links
+from .. import selectors as scheduling_selectors
 from ..choices import Channel
 from ..errors import DomainError
 from ..forms import CancelForm
 from ..models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from ..services import appointments as appointment_services
-from ..timeutils import canonical_timezone
 from . import selectors
 from .booking import zone_choices
 from .common import duration_asked, limited_posts, message, page, query, start_asked, zone_asked
@@ -30,10 +30,8 @@ def invalid_link(request):
 
 
 def attendee_zone(request, appointment: Appointment) -> str:
-    primary = appointment_services.primary_attendee(appointment)
-    default = (primary.timezone if primary and primary.timezone else "") or (
-        selectors.default_zone(appointment.meeting_type) if appointment.meeting_type else "UTC")
-    return zone_asked(request, canonical_timezone(default) or "UTC")
+    """The zone asked in the link, else the one the booker is shown times in."""
+    return zone_asked(request, scheduling_selectors.attendee_zone(appointment))
 
 
 def appointment_context(appointment: Appointment, token: str, zone: str) -> dict:

@@ -49,7 +49,7 @@ def channels_label(meeting_type: MeetingType) -> str:
 def meeting_type_page(request, user_slug: str, type_slug: str):
     """A month of days with free times in the attendee's zone, then the chosen day's times."""
     user, meeting_type = selectors.meeting_type_of_page(user_slug, type_slug)
-    zone = zone_asked(request, selectors.default_zone(meeting_type))
+    zone = zone_asked(request, scheduling_selectors.hours_zone(meeting_type))
     duration = duration_asked(request, meeting_type)
     base = reverse("pages:meeting-type", args=[user.slug, meeting_type.slug])
     book = reverse("pages:book", args=[user.slug, meeting_type.slug])
@@ -73,7 +73,7 @@ def meeting_type_page(request, user_slug: str, type_slug: str):
 def book_page(request, user_slug: str, type_slug: str):
     """The chosen time and the booking form; a POST books through ``booking_create``."""
     user, meeting_type = selectors.meeting_type_of_page(user_slug, type_slug)
-    zone = zone_asked(request, selectors.default_zone(meeting_type))
+    zone = zone_asked(request, scheduling_selectors.hours_zone(meeting_type))
     duration = duration_asked(request, meeting_type)
     back = reverse("pages:meeting-type", args=[user.slug, meeting_type.slug])
     start = start_asked(request)

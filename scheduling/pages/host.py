@@ -8,6 +8,7 @@ from .. import links
 from ..errors import DomainError
 from ..forms import DeclineForm
 from ..models import RESERVED_SLUGS, AppointmentStatus, User
+from ..selectors import host_zone
 from ..services import appointments as appointment_services
 from ..timeutils import canonical_timezone
 from . import selectors
@@ -52,8 +53,7 @@ def host_decision_page(request, token: str):
     appointment = selectors.appointment_of_link(token, links.HOST)
     if appointment is None:
         return invalid_link(request)
-    hosts = list(appointment.hosts.all())
-    zone = hosts[0].timezone if hosts else "UTC"
+    zone = host_zone(next(iter(appointment.hosts.all()), None))
     form, error, done = DeclineForm(request.POST or None), None, ""
     if request.method == "POST" and form.is_valid():
         done, error = _decide(request, appointment, form)
