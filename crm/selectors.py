@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 
 from scheduling.errors import NotFound
 from scheduling.models import ACTIVE_STATUSES, Appointment, Attendee, Company, Membership
+from scheduling.selectors import appointments_for_payload
 
 from .models import Contact, ContactEvent, ContactTag
 
@@ -204,8 +205,7 @@ def contacts_appointments(contacts: list[Contact], *, now: dt.datetime
     shown = {pk: sorted(ids, key=lambda a: (ids[a], a), reverse=True)[:APPOINTMENTS_SHOWN]
              for pk, ids in starts.items()}
     wanted = {appointment_id for ids in shown.values() for appointment_id in ids}
-    loaded = Appointment.objects.select_related("meeting_type", "company").prefetch_related(
-        "hosts", "attendees").in_bulk(wanted)
+    loaded = appointments_for_payload().in_bulk(wanted)
     for pk, ids in shown.items():
         found[pk].appointments = [loaded[appointment_id] for appointment_id in ids]
     return found

@@ -47,6 +47,7 @@ from .models import (
     SentEmail,
     User,
 )
+from .payloads import primary_attendee
 from .services import appointments as appointment_services
 from .services import calendars as calendar_services
 from .services import meeting_types, queues, rooms, schedules, tenancy
@@ -768,7 +769,7 @@ class AppointmentAdmin(CompanyScopedAdmin):
 
     @admin.display(description="Attendee")
     def primary_email(self, appointment):
-        attendee = appointment_services.primary_attendee(appointment)
+        attendee = primary_attendee(appointment)
         return (attendee.email or attendee.phone) if attendee else ""
 
     def has_add_permission(self, request):

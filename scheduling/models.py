@@ -489,8 +489,9 @@ class Appointment(models.Model):
     """A booked meeting (or a provisional one holding its slot until confirmed).
 
     Its hosts' time is held by ``AppointmentHost`` rows, which carry the exclusion
-    constraint; services/bookings.py keeps them in step with ``start``, ``end``
-    and ``status``. ``secret_digest`` is the SHA-256 of the attendee's secret.
+    constraint; the booking and appointment services keep them in step with
+    ``start``, ``end`` and ``status`` (services/rules.py writes them).
+    ``secret_digest`` is the SHA-256 of the attendee's secret.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -44,7 +44,7 @@ from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from . import links
+from . import links, selectors
 from .models import Appointment, AppointmentStatus, Attendee, EmailKind, SentEmail, User
 from .selectors import attendee_zone, host_zone
 from .text import single_line
@@ -122,8 +122,7 @@ def appointment_notify(*, event: str, appointment_id: int, status: str, queued_a
     ``status``. A retried task skips the recipients it reached on an earlier
     try (those with a log row of that kind since ``queued_at``).
     """
-    appointment = (Appointment.objects.select_related("company", "meeting_type")
-                   .prefetch_related("attendees", "hosts").filter(pk=appointment_id).first())
+    appointment = selectors.appointments_for_payload().filter(pk=appointment_id).first()
     if appointment is None or appointment.status != status:
         return []
     batch = Batch(appointment, since=dt.datetime.fromisoformat(queued_at))
@@ -268,8 +267,7 @@ def reminder_send(*, attendee: Attendee, lead: dt.timedelta,
     the sending transaction, so a failed send is retried by a later sweep and
     two racing sweeps send it once.
     """
-    appointment = (Appointment.objects.select_related("company", "meeting_type")
-                   .prefetch_related("attendees", "hosts").get(pk=attendee.appointment_id))
+    appointment = selectors.appointments_for_payload().get(pk=attendee.appointment_id)
     if appointment.status != AppointmentStatus.CONFIRMED or appointment.skip_notifications:
         return None
     batch = Batch(appointment, since=now or timezone.now())

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BigIntegerField, FilteredRelation, Q, QuerySet
+from django.db.models import BigIntegerField, F, FilteredRelation, Q, QuerySet
 from django.db.models.functions import Cast, Ceil, Extract, Floor
 from django.utils import timezone as djtz
 
@@ -65,22 +65,30 @@ def meeting_type_get(*, company, meeting_type_id) -> MeetingType:
     return found
 
 
-def meeting_type_hosts(meeting_type: MeetingType, *, with_default_schedule: bool = False
-                       ) -> list[User]:
-    """The users who may host it: the queue's members or the one-on-one hosts (one
-    query). ``with_default_schedule`` joins each host's default schedule in the
-    meeting type's company, as ``host.default_schedule`` (missing when there is none)."""
+def meeting_type_hosts_query(meeting_type: MeetingType, *, with_default_schedule: bool = False
+                             ) -> QuerySet[User]:
+    """The users who may host it, in the meeting type's order (``position``): the
+    queue's members or the one-on-one hosts. ``with_default_schedule`` joins each
+    host's default schedule in the meeting type's company, as
+    ``host.default_schedule`` (missing when there is none)."""
     if meeting_type.queue_id:
         users = User.objects.filter(queue_memberships__queue_id=meeting_type.queue_id)
-        users = users.order_by("queue_memberships__pk")
+        users = users.annotate(position=F("queue_memberships__pk"))
     else:
-        users = User.objects.filter(hosted_meeting_types=meeting_type).order_by("pk")
+        users = User.objects.filter(hosted_meeting_types=meeting_type).annotate(position=F("pk"))
     if with_default_schedule:
         users = users.annotate(default_schedule=FilteredRelation(
             "schedules", condition=Q(schedules__is_default=True,
                                      schedules__company_id=meeting_type.company_id),
         )).select_related("default_schedule")
-    return list(users)
+    return users.order_by("position")
+
+
+def meeting_type_hosts(meeting_type: MeetingType, *, with_default_schedule: bool = False
+                       ) -> list[User]:
+    """``meeting_type_hosts_query`` read (one query)."""
+    return list(meeting_type_hosts_query(meeting_type,
+                                         with_default_schedule=with_default_schedule))
 
 
 def meeting_types_hosted_by(user: User | uuid.UUID) -> QuerySet:
@@ -155,6 +163,16 @@ def check_channel(meeting_type: MeetingType, channel: str | None) -> None:
                           field="channel")
 
 
+def check_duration(meeting_type: MeetingType, duration: int | None) -> int:
+    """The booked length in minutes: ``duration`` when ``meeting_type`` allows it, its
+    default when none is asked; DomainError on ``duration`` otherwise."""
+    if duration is None:
+        return meeting_type.default_duration
+    if duration not in meeting_type.durations:
+        raise DomainError(DURATION_NOT_ALLOWED, field="duration")
+    return duration
+
+
 def check_queue(meeting_type: MeetingType, queue_id) -> None:
     """DomainError on ``queueId`` unless it names ``meeting_type``'s own queue."""
     if queue_id is not None and (not meeting_type.queue_id
@@ -163,6 +181,15 @@ def check_queue(meeting_type: MeetingType, queue_id) -> None:
 
 
 # --- appointments ----------------------------------------------------------------
+
+
+def appointments_for_payload(*, company=None) -> QuerySet[Appointment]:
+    """Appointments with what their payload, pages and emails read (meeting type,
+    company, hosts, attendees): three queries for any number of them. Of
+    ``company`` only, when given."""
+    rows = (Appointment.objects.select_related("meeting_type", "company")
+            .prefetch_related("hosts", "attendees"))
+    return rows if company is None else rows.filter(company=company)
 
 
 def appointment_pk_get(*, company, appointment_id) -> int:
@@ -312,11 +339,11 @@ def slot_query(
     reads them while locking them).
     """
     now = now or djtz.now()
-    minutes = _check_duration(meeting_type, duration)
+    minutes = check_duration(meeting_type, duration)
     check_queue(meeting_type, queue_id)
     if hosts is None:
         hosts = meeting_type_hosts(meeting_type, with_default_schedule=True)
-    hosts = _narrow(meeting_type, hosts, host_id=host_id, host_ids=host_ids)
+    hosts = narrow_hosts(meeting_type, hosts, host_id=host_id, host_ids=host_ids)
     schedules = _schedules(meeting_type, hosts)
     zone = timezone or hours_zone(meeting_type, hosts)
     range_start, range_end = _range(start, end, zone)
@@ -357,16 +384,10 @@ def rules_for(meeting_type: MeetingType, duration: int) -> engine.Rules:
     )
 
 
-def _check_duration(meeting_type: MeetingType, duration: int | None) -> int:
-    if duration is None:
-        return meeting_type.default_duration
-    if duration not in meeting_type.durations:
-        raise DomainError(DURATION_NOT_ALLOWED, field="duration")
-    return duration
-
-
-def _narrow(meeting_type: MeetingType, hosts: list[User], *, host_id, host_ids) -> list[User]:
-    """The ``hosts`` named by ``host_id`` and ``host_ids`` together (neither: all)."""
+def narrow_hosts(meeting_type: MeetingType, hosts: list[User], *, host_id=None, host_ids=None
+                 ) -> list[User]:
+    """The ``hosts`` named by ``host_id`` and ``host_ids`` (user uuids) together
+    (neither: all); co-hosts always all. DomainError naming an unknown one."""
     if host_id is None and not host_ids:
         return hosts
     known = {str(host.uuid) for host in hosts}

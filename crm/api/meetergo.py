@@ -29,7 +29,7 @@ from scheduling.api.pagination import MAX_PAGE
 from scheduling.api.permissions import api_context
 from scheduling.choices import Role
 from scheduling.errors import NotFound
-from scheduling.services.appointments import appointment_payload
+from scheduling.payloads import appointment_payload
 from scheduling.timeutils import iso
 
 from .. import selectors, services

@@ -1,6 +1,7 @@
 """Contacts: create, update, delete, and the upsert bookings and rooms use."""
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from scheduling.errors import Conflict, DomainError
@@ -189,8 +190,9 @@ def _contact_insert_unless_taken(*, company: Company, clean: dict) -> Contact | 
         return None
     contact.pk, contact.crm_company_id = row
     contact._state.adding, contact._state.db = False, connection.alias
-    # A new contact has no tags: rendering it needs no query for them.
-    contact._prefetched_objects_cache = {"tags": ContactTag.objects.none()}
+    # A new contact has no tags: rendering it needs no query for them (an empty
+    # queryset is prefetched without one).
+    prefetch_related_objects([contact], Prefetch("tags", queryset=ContactTag.objects.none()))
     return contact
 
 

@@ -6,7 +6,7 @@ Members' paths follow meetergo's appointment pages as well as Termin's own:
 meetergo's shapes; ``POST .../cancel`` and ``DELETE`` are one cancel;
 ``POST .../reschedule`` and ``PATCH .../guest-emails`` are meetergo's. Every
 appointment answer carries meetergo's documented fields beside Termin's
-(``services.appointments.appointment_payload``)."""
+(``payloads.appointment_payload``)."""
 
 import datetime as dt
 
@@ -25,11 +25,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from .. import publiclimits
+from .. import publiclimits, selectors
 from ..choices import Channel, Role
 from ..models import Appointment, AppointmentStatus, CancelSource
+from ..payloads import appointment_payload
 from ..services import appointments as services
-from ..services.bookings import MAX_BRINGALONG
+from ..services.rules import MAX_BRINGALONG
 from .base import ApiView, ApiViewSet
 from .fields import OffsetDateTimeField, StrictSerializer
 from .pagination import MAX_PAGE
@@ -356,7 +357,7 @@ class AppointmentViewSet(ApiViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return services.appointments_queryset(self.ctx.company).order_by("start", "pk")
+        return selectors.appointments_for_payload(company=self.ctx.company).order_by("start", "pk")
 
     def get_object(self) -> Appointment:
         appointment = services.appointment_get(company=self.ctx.company,
@@ -387,7 +388,7 @@ class AppointmentViewSet(ApiViewSet):
         if "hostId" in params:
             rows = rows.filter(host_rows__host__uuid=params["hostId"])
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response([services.appointment_payload(a) for a in page])
+        return self.get_paginated_response([appointment_payload(a) for a in page])
 
     @extend_schema(
         parameters=[
@@ -418,7 +419,7 @@ class AppointmentViewSet(ApiViewSet):
         page, size = params["page"], query.page_size()
         total = rows.count()
         chosen = list(rows[page * size:(page + 1) * size]) if page * size < total else []
-        return Response({"appointments": [services.appointment_payload(a) for a in chosen],
+        return Response({"appointments": [appointment_payload(a) for a in chosen],
                          "total": total, "page": page, "pageSize": size})
 
     @extend_schema(responses={200: APPOINTMENT_LIST},
@@ -427,7 +428,7 @@ class AppointmentViewSet(ApiViewSet):
     @action(detail=False, methods=["get"], pagination_class=None)
     def today(self, request):
         rows = services.appointments_today(company=self.ctx.company, user=self.ctx.user)
-        return Response([services.appointment_payload(a) for a in rows])
+        return Response([appointment_payload(a) for a in rows])
 
     @extend_schema(
         responses={200: OpenApiResponse(
@@ -441,11 +442,11 @@ class AppointmentViewSet(ApiViewSet):
         if appointment is None:
             # A JSON null, not an empty body: ``await response.json()`` gives null.
             return HttpResponse(b"null", content_type="application/json")
-        return Response(services.appointment_payload(appointment))
+        return Response(appointment_payload(appointment))
 
     @extend_schema(responses={200: AppointmentOutput})
     def retrieve(self, request, pk=None):
-        return Response(services.appointment_payload(self.get_object()))
+        return Response(appointment_payload(self.get_object()))
 
     @extend_schema(request=AppointmentPatch, responses={200: AppointmentOutput},
                    summary="Reschedule (a new start or duration, same id) or edit")
@@ -527,7 +528,7 @@ class AppointmentViewSet(ApiViewSet):
     def _payload(self, appointment: Appointment) -> dict:
         fresh = services.appointment_get(company=self.ctx.company,
                                          appointment_id=appointment.uuid)
-        return services.appointment_payload(fresh)
+        return appointment_payload(fresh)
 
     def _answer(self, appointment: Appointment) -> Response:
         return Response(self._payload(appointment))
@@ -581,14 +582,14 @@ class PublicApiView(ApiView):
     def answer(self, appointment: Appointment) -> Response:
         fresh = services.appointment_for_attendee(
             appointment_id=appointment.uuid, secret=self.request.headers.get(SECRET_HEADER))
-        return Response(services.appointment_payload(fresh, internal=False))
+        return Response(appointment_payload(fresh, internal=False))
 
 
 @extend_schema(tags=["Appointments (attendees)"], parameters=[SECRET_PARAMETER])
 class PublicAppointmentView(PublicApiView):
     @extend_schema(responses={200: PublicOutput}, summary="The appointment, for its attendee")
     def get(self, request, pk):
-        return Response(services.appointment_payload(self.appointment(pk), internal=False))
+        return Response(appointment_payload(self.appointment(pk), internal=False))
 
 
 @extend_schema(tags=["Appointments (attendees)"], parameters=[SECRET_PARAMETER])

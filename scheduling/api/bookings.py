@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from .. import selectors
 from ..choices import Channel
 from ..models import AppointmentStatus
-from ..services import bookings
+from ..services import bookings, rules
 from ..text import SingleLineField
 from .base import ApiView
 from .fields import StrictSerializer, TimezoneField
@@ -49,7 +49,7 @@ class BookingAttendeeInput(StrictSerializer):
     language = _text(10)
     timezone = TimezoneField(required=False, allow_null=True)
     bringalongEmails = serializers.ListField(child=serializers.EmailField(), required=False,
-                                             max_length=bookings.MAX_BRINGALONG)
+                                             max_length=rules.MAX_BRINGALONG)
 
 
 def attendee_input(data: dict) -> bookings.AttendeeInput:
@@ -78,7 +78,7 @@ class BookingInput(StrictSerializer):
     skipNotifications = serializers.BooleanField(required=False, default=False)
     phoneOnlyBooking = serializers.BooleanField(required=False, default=False)
     bringalongEmails = serializers.ListField(child=serializers.EmailField(), required=False,
-                                             max_length=bookings.MAX_BRINGALONG)
+                                             max_length=rules.MAX_BRINGALONG)
     icsTitle = _line(200)
     icsDescription = _text(2000)
 

@@ -16,6 +16,7 @@ from ..choices import Channel
 from ..errors import DomainError
 from ..forms import CancelForm
 from ..models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from ..payloads import primary_attendee
 from ..services import appointments as appointment_services
 from . import selectors
 from .booking import zone_choices
@@ -35,7 +36,7 @@ def attendee_zone(request, appointment: Appointment) -> str:
 
 
 def appointment_context(appointment: Appointment, token: str, zone: str) -> dict:
-    primary = appointment_services.primary_attendee(appointment)
+    primary = primary_attendee(appointment)
     hosts = list(appointment.hosts.all())
     future = appointment.start > djtz.now()
     return {

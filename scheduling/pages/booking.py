@@ -18,12 +18,12 @@ from ..errors import DomainError
 from ..forms import BookingForm
 from ..models import AppointmentSource, MeetingType
 from ..services.bookings import (
-    SLOT_TAKEN,
     AttendeeInput,
     HoldLimitReached,
     booking_create,
     split_name,
 )
+from ..services.rules import SlotTaken
 from ..timeutils import get_zone
 from . import selectors
 from .common import (
@@ -110,7 +110,7 @@ def _book_posted(request, meeting_type: MeetingType, context: dict, *, zone: str
     except HoldLimitReached as refusal:
         return too_many(request, refusal.retry_after, "holds")
     except DomainError as error:
-        if error.message != SLOT_TAKEN:
+        if not isinstance(error, SlotTaken):
             form.add_error(form.error_field(error.field), error.message)
             return page(request, "scheduling/book.html", {**context, "form": form}, zone=zone)
         free = next_free_slots(meeting_type, after=start, zone=zone, duration=duration)

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from .. import links
 from ..models import Appointment, MeetingType, User
-from ..selectors import meeting_types_hosted_by, meeting_types_of
+from ..selectors import appointments_for_payload, meeting_types_hosted_by, meeting_types_of
 
 
 def _for_pages(meeting_types):
@@ -36,5 +36,4 @@ def appointment_of_link(token: str, purpose: str) -> Appointment | None:
     key = links.appointment_uuid_from_token(token, purpose)
     if key is None:
         return None
-    return (Appointment.objects.select_related("meeting_type", "company")
-            .prefetch_related("hosts", "attendees").filter(uuid=key).first())
+    return appointments_for_payload().filter(uuid=key).first()

@@ -1,26 +1,19 @@
 """Appointments after booking: confirm, decline, cancel, reschedule, edit, guests,
 no-show, and the expiry of provisional holds.
 
-Each change announces itself in its own transaction: a signal tells crm (the
-contact's timeline) and ``emit`` writes the webhook event to the outbox. Only
-appointments that were confirmed produce booking webhooks: ``booking_created``
-fires when an appointment becomes confirmed, so a consumer never hears of a
-cancellation or reschedule of a booking it was never told about.
+Each change is checked against the booking ``rules`` and announces itself
+(``announcements``: the contact's timeline, the webhook outbox, the emails) in
+its own transaction.
 """
 
 import datetime as dt
 import uuid
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from webhooks import events
-from webhooks.services import emit
-
-from .. import notifications, signals
+from .. import selectors
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..models import (
     ACTIVE_STATUSES,
@@ -32,11 +25,12 @@ from ..models import (
     BusyTime,
     CancelSource,
     Company,
+    User,
     new_manage_nonce,
 )
+from ..payloads import attendee_payload, primary_attendee
 from ..timeutils import OUT_OF_RANGE, get_zone, iso, within_range
-from . import bookings
-from .bookings import PROVISIONAL_HOLD, SLOT_TAKEN
+from . import announcements, rules
 
 NOT_FOUND = "Appointment not found"
 UNKNOWN_ATTENDEE = "No attendee with this id in this appointment"
@@ -46,20 +40,13 @@ EDITABLE = ("channel", "location", "ics_title", "ics_description", "internal_not
 # --- reading ---------------------------------------------------------------------
 
 
-def appointments_queryset(company: Company):
-    """The company's appointments with what their payload needs (3 queries a page)."""
-    return (Appointment.objects.filter(company=company)
-            .select_related("meeting_type", "company")
-            .prefetch_related("hosts", "attendees"))
-
-
 def appointment_get(*, company: Company, appointment_id, for_update: bool = False
                     ) -> Appointment:
     """The company's appointment with this uuid, or NotFound."""
     found = None
     key = _uuid(appointment_id)
     if key is not None:
-        rows = appointments_queryset(company).filter(uuid=key)
+        rows = selectors.appointments_for_payload(company=company).filter(uuid=key)
         if for_update:
             rows = rows.select_for_update(of=("self",))
         found = rows.first()
@@ -71,7 +58,8 @@ def appointment_get(*, company: Company, appointment_id, for_update: bool = Fals
 def appointments_hosted_by(company: Company, user_uuid):
     """The company's appointments ``user_uuid`` hosts (meetergo's lists are the acting
     user's), earliest first."""
-    return (appointments_queryset(company).filter(host_rows__host__uuid=user_uuid)
+    return (selectors.appointments_for_payload(company=company)
+            .filter(host_rows__host__uuid=user_uuid)
             .order_by("start", "pk"))
 
 
@@ -99,12 +87,11 @@ def appointment_current(*, company: Company, user, now: dt.datetime | None = Non
 def appointment_for_attendee(*, appointment_id, secret: str | None) -> Appointment:
     """The appointment whose secret the caller holds (compared in constant time)."""
     key = _uuid(appointment_id)
-    found = (Appointment.objects.select_related("meeting_type", "company")
-             .prefetch_related("hosts", "attendees").filter(uuid=key).first()
+    found = (selectors.appointments_for_payload().filter(uuid=key).first()
              if key is not None else None)
     if found is None:
         raise NotFound(NOT_FOUND)
-    if not bookings.secret_matches(found, secret):
+    if not rules.secret_matches(found, secret):
         raise Forbidden("Invalid or missing appointment secret (x-appointment-secret)")
     return found
 
@@ -114,173 +101,6 @@ def _uuid(value):
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-# --- shapes ------------------------------------------------------------------------
-
-# Statuses in which an appointment no longer takes place: ``isCancelled`` in its answers.
-ENDED_STATUSES = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.DECLINED,
-                            AppointmentStatus.EXPIRED})
-# What ``cancel.actionSource`` reads for rows ended before the source was kept.
-_SOURCE_BY_STATUS = {AppointmentStatus.DECLINED: CancelSource.HOST,
-                     AppointmentStatus.EXPIRED: CancelSource.SYSTEM}
-
-
-def attendee_payload(attendee: Attendee) -> dict:
-    """An attendee: meetergo's ``id`` beside Termin's ``attendeeId`` (the same uuid)."""
-    key = str(attendee.uuid)
-    return {
-        "id": key,
-        "attendeeId": key,
-        "email": attendee.email or None,
-        "firstname": attendee.first_name,
-        "lastname": attendee.last_name,
-        "fullname": attendee.full_name,
-        "phone": attendee.phone or None,
-        "language": attendee.language or None,
-        "timezone": attendee.timezone or None,
-        "receiveReminders": attendee.receive_reminders,
-        "notes": attendee.notes,
-    }
-
-
-def host_payload(host, *, with_email: bool = True) -> dict:
-    """A host as meetergo's appointments and booking events show it. The attendee's
-    view leaves the email out, as the public pages do."""
-    return {
-        "id": str(host.uuid),
-        "email": host.email if with_email else None,
-        "givenName": host.given_name,
-        "familyName": host.family_name,
-        "fullName": host.full_name,
-        "slug": host.slug,
-    }
-
-
-def primary_attendee(appointment: Appointment) -> Attendee | None:
-    attendees = list(appointment.attendees.all())
-    return next((a for a in attendees if a.is_primary), attendees[0] if attendees else None)
-
-
-def cancel_payload(appointment: Appointment, zone=None) -> dict | None:
-    """meetergo's ``cancel``: who ended the appointment, when and why; None while it
-    takes place."""
-    if appointment.status not in ENDED_STATUSES:
-        return None
-    source = appointment.cancel_source or _SOURCE_BY_STATUS.get(appointment.status)
-    return {
-        "actionSource": source or None,
-        "actionAt": iso(appointment.cancelled_at or appointment.updated_at, zone),
-        "actionBy": appointment.cancel_actor or None,
-        "reason": appointment.cancel_reason or None,
-    }
-
-
-def appointment_payload(appointment: Appointment, *, internal: bool = True) -> dict:
-    """An appointment as ``/v4/appointment/:id`` shows it and booking events carry it:
-    Termin's fields and meetergo's documented ones side by side.
-
-    Times are in the attendee's time zone when they gave one, else UTC, always
-    with a numeric offset. ``internal=False`` leaves out what only the company
-    sees (the attendee's view). Reads only what ``appointments_queryset`` loads
-    (meeting type, company, hosts, attendees), so a page of them costs no query
-    per row. meetergo's ``secret`` is not here: Termin keeps only its digest and
-    shows the secret once, in the booking's answer.
-    """
-    attendees = list(appointment.attendees.all())
-    hosts = list(appointment.hosts.all())
-    primary = next((a for a in attendees if a.is_primary), attendees[0] if attendees else None)
-    zone = get_zone(primary.timezone) if primary and primary.timezone else None
-    meeting_type = appointment.meeting_type
-    attendee_bodies = [attendee_payload(a) for a in attendees]
-    host_ids = [str(host.uuid) for host in hosts]
-    meeting_link = appointment.meeting_link or None
-    body = {
-        "id": str(appointment.uuid),
-        "appointmentId": str(appointment.uuid),
-        "meetingTypeId": str(meeting_type.uuid) if meeting_type else None,
-        "meetingTypeTitle": appointment.meeting_type_title,
-        "status": appointment.status,
-        "start": iso(appointment.start, zone),
-        "end": iso(appointment.end, zone),
-        "duration": appointment.duration,
-        "channel": appointment.channel,
-        "location": appointment.location or None,
-        "meetingLink": meeting_link,
-        "icsTitle": appointment.ics_title or (meeting_type.ics_title if meeting_type else ""),
-        "icsDescription": appointment.ics_description
-        or (meeting_type.ics_description if meeting_type else ""),
-        "hostIds": host_ids,
-        "hosts": [host_payload(host, with_email=internal) for host in hosts],
-        "attendee": next((b for a, b in zip(attendees, attendee_bodies, strict=True)
-                          if a is primary), None),
-        "attendees": attendee_bodies,
-        "attendeeIds": [b["id"] for b in attendee_bodies],
-        "bringalongEmails": appointment.bringalong_emails,
-        "isCancelled": appointment.status in ENDED_STATUSES,
-        "cancel": cancel_payload(appointment, zone),
-        "meetingInfo": {
-            "name": appointment.meeting_type_title,
-            "description": meeting_type.description if meeting_type else "",
-            "duration": appointment.duration,
-            "channel": appointment.channel,
-            "meetingLink": meeting_link,
-        },
-        "hostingInfo": {"mainHost": host_ids[0] if host_ids else None,
-                        "meetingLink": meeting_link},
-        "meetingType": {
-            "id": str(meeting_type.uuid), "slug": meeting_type.slug,
-            "meetingInfo": {"name": meeting_type.title,
-                            "duration": meeting_type.default_duration},
-        } if meeting_type else None,
-        "companyId": str(appointment.company.uuid),
-        "expiresAt": iso(appointment.hold_expires_at, zone),
-        "confirmedAt": iso(appointment.confirmed_at, zone),
-        "cancelledAt": iso(appointment.cancelled_at, zone),
-        "cancelReason": appointment.cancel_reason or None,
-        "noShow": appointment.no_show_at is not None,
-        "createdAt": iso(appointment.created_at, zone),
-        "updatedAt": iso(appointment.updated_at, zone),
-    }
-    if internal:
-        body.update(internalNote=appointment.internal_note, source=appointment.source,
-                    skipNotifications=appointment.skip_notifications)
-    return body
-
-
-# --- announcements -------------------------------------------------------------------
-
-
-def _tell_crm(signal, appointment: Appointment, *, occurred_at=None, additional_data=None,
-              **metadata) -> None:
-    """Send ``signal`` for the primary attendee, in the caller's transaction."""
-    attendee = primary_attendee(appointment)
-    if attendee is None:
-        return
-    meeting_type = appointment.meeting_type
-    signal.send(
-        sender=Appointment, company=appointment.company, email=attendee.email or None,
-        phone=attendee.phone or None, first_name=attendee.first_name,
-        last_name=attendee.last_name, additional_data=additional_data,
-        meeting_type_id=appointment.meeting_type_id,
-        meeting_type_title=appointment.meeting_type_title,
-        meeting_type_slug=meeting_type.slug if meeting_type else None,
-        attendee_id=attendee.uuid, occurred_at=occurred_at,
-        metadata={"appointmentId": str(appointment.uuid), "status": appointment.status,
-                  "start": iso(appointment.start), "end": iso(appointment.end),
-                  "channel": appointment.channel, **metadata},
-    )
-
-
-def announce_booked(appointment: Appointment, *, now: dt.datetime) -> None:
-    """A new booking: the contact is created or enriched (form answers and UTM keys
-    into ``additionalData``) with a ``booking`` event; ``booking_created`` when it is
-    confirmed already."""
-    attendee = primary_attendee(appointment)
-    _tell_crm(signals.attendee_booked, appointment, occurred_at=now,
-              additional_data=dict(attendee.notes) if attendee and attendee.notes else None)
-    if appointment.status == AppointmentStatus.CONFIRMED:
-        emit(appointment.company, events.BOOKING_CREATED, appointment_payload(appointment))
 
 
 # --- changes ---------------------------------------------------------------------------
@@ -304,15 +124,11 @@ def appointment_confirm(*, appointment: Appointment, now: dt.datetime | None = N
         meeting_type = appointment.meeting_type
         if opted_in and meeting_type and meeting_type.require_host_confirmation:
             _save(appointment, now, status=AppointmentStatus.PENDING_HOST,
-                  hold_expires_at=now + PROVISIONAL_HOLD)
+                  hold_expires_at=now + rules.PROVISIONAL_HOLD)
         else:
             _save(appointment, now, status=AppointmentStatus.CONFIRMED, confirmed_at=now,
                   hold_expires_at=None)
-        if opted_in:
-            _tell_crm(signals.attendee_opted_in, appointment, occurred_at=now)
-        if appointment.status == AppointmentStatus.CONFIRMED:
-            emit(appointment.company, events.BOOKING_CREATED, appointment_payload(appointment))
-        notifications.on_confirmed(appointment)
+        announcements.confirmed(appointment, opted_in=opted_in, now=now)
     return appointment
 
 
@@ -332,9 +148,7 @@ def appointment_decline(*, appointment: Appointment, reason: str = "", actor=Non
         _save(appointment, now, status=AppointmentStatus.DECLINED, cancelled_at=now,
               cancel_reason=reason or "", hold_expires_at=None, cancel_source=source,
               cancel_actor=actor_id)
-        _tell_crm(signals.attendee_booking_cancelled, appointment, occurred_at=now,
-                  reason=reason or None)
-        notifications.on_declined(appointment)
+        announcements.declined(appointment, reason=reason, now=now)
     return appointment
 
 
@@ -372,15 +186,9 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "",
         _save(appointment, now, status=AppointmentStatus.CANCELLED, cancelled_at=now,
               cancel_reason=reason or "", hold_expires_at=None,
               manage_nonce=new_manage_nonce(), cancel_source=source, cancel_actor=actor_id)
-        cancelled_by = "attendee" if by_attendee else "host"
-        _tell_crm(signals.attendee_booking_cancelled, appointment, occurred_at=now,
-                  reason=reason or None, cancelledBy=cancelled_by)
-        if was_confirmed:
-            emit(appointment.company, events.BOOKING_CANCELLED, {
-                **appointment_payload(appointment), "reason": reason or None,
-                "notifyAttendees": notify_attendees, "cancelledBy": cancelled_by,
-            })
-        notifications.on_cancelled(appointment, notify_attendees=notify_attendees)
+        announcements.cancelled(appointment, was_confirmed=was_confirmed, reason=reason,
+                                notify_attendees=notify_attendees, by_attendee=by_attendee,
+                                now=now)
     return appointment
 
 
@@ -406,14 +214,10 @@ def appointment_guest_remove(*, appointment: Appointment, attendee: Attendee,
         gone.delete()
         guests = [email for email in appointment.bringalong_emails if email != gone.email]
         _save(appointment, now, bringalong_emails=guests)
-        if appointment.status == AppointmentStatus.CONFIRMED:
-            emit(appointment.company, events.BOOKING_CANCELLED, {
-                **appointment_payload(_reloaded(appointment)), "reason": reason or None,
-                "notifyAttendees": notify_attendees,
-                "cancelledBy": "attendee" if by_attendee else "host",
-                "attendeeId": removed["id"], "removedAttendee": removed,
-            })
-    return _reloaded(appointment)
+        appointment = _reloaded(appointment)
+        announcements.guest_removed(appointment, removed=removed, reason=reason,
+                                    notify_attendees=notify_attendees, by_attendee=by_attendee)
+    return appointment
 
 
 def appointment_guests_add(*, appointment: Appointment, emails: list[str],
@@ -433,8 +237,8 @@ def appointment_guests_add(*, appointment: Appointment, emails: list[str],
         known = {a.email.lower() for a in present if a.email}
         new = [email for email in wanted if email not in known]
         guests = [a for a in present if not a.is_primary]
-        if len(guests) + len(new) > bookings.MAX_BRINGALONG:
-            raise DomainError(f"At most {bookings.MAX_BRINGALONG} guests are allowed; this "
+        if len(guests) + len(new) > rules.MAX_BRINGALONG:
+            raise DomainError(f"At most {rules.MAX_BRINGALONG} guests are allowed; this "
                               f"appointment has {len(guests)}", field="emails")
         if not new:
             return _reloaded(appointment)
@@ -445,28 +249,16 @@ def appointment_guests_add(*, appointment: Appointment, emails: list[str],
                      receive_reminders=reminders) for email in new])
         _save(appointment, now, bringalong_emails=[*appointment.bringalong_emails, *new])
         appointment = _reloaded(appointment)
-        if appointment.status == AppointmentStatus.CONFIRMED:
-            body = appointment_payload(appointment)
-            emit(appointment.company, events.BOOKING_RESCHEDULED, {
-                **body, "rescheduledAppointment": body,
-                "previousStart": body["start"], "previousEnd": body["end"],
-                "addedGuests": new,
-            })
-        notifications.on_guests_added(appointment, emails=new)
+        announcements.guests_added(appointment, emails=new)
     return appointment
 
 
 def _guest_emails(emails) -> list[str]:
     """Valid addresses, lower-cased, each once; DomainError naming ``emails.<i>``."""
-    cleaned = [str(email).strip().lower() for email in emails or ()]
+    cleaned = rules.check_emails(emails, field_name="emails")
     if not cleaned:
         raise DomainError("Send at least one email address", field="emails")
-    for index, email in enumerate(cleaned):
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise DomainError("Enter a valid email address", field=f"emails.{index}") from None
-    return list(dict.fromkeys(cleaned))
+    return cleaned
 
 
 def _attendee_of(appointment: Appointment, attendee_id) -> Attendee:
@@ -504,7 +296,7 @@ def appointment_no_show(*, appointment: Appointment, now: dt.datetime | None = N
         if appointment.start > now:
             raise DomainError("A no-show can be marked once the appointment has started")
         _save(appointment, now, no_show_at=now)
-        _tell_crm(signals.attendee_no_show, appointment, occurred_at=now)
+        announcements.no_show(appointment, now=now)
     return appointment
 
 
@@ -524,9 +316,8 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime,
     meeting_type = appointment.meeting_type
     minutes = _reschedule_minutes(appointment, duration, ignore_availability)
     with transaction.atomic():
-        host_ids = list(AppointmentHost.objects.filter(appointment=appointment)
-                        .values_list("host_id", flat=True))
-        bookings.lock_hosts(host_ids)
+        host_ids = [host.pk for host in rules.lock_hosts(
+            User.objects.filter(appointment_holds__appointment=appointment))]
         appointment = _locked(appointment)
         if appointment.status not in ACTIVE_STATUSES:
             raise Conflict(f"A {appointment.status} appointment cannot be rescheduled")
@@ -535,20 +326,19 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime,
         # Its own holds stop counting as busy for the check (this transaction only).
         AppointmentHost.objects.filter(appointment=appointment).update(active=False)
         if ignore_availability:
-            _check_no_overlap(host_ids, start, end)
+            rules.check_no_overlap(host_ids, start, end)
         else:
-            free = bookings.free_hosts(meeting_type, host_ids=host_ids, start=start,
-                                       duration=minutes, now=now)
+            free = rules.free_hosts(meeting_type, host_ids=host_ids, start=start,
+                                    duration=minutes, now=now)
             if not set(host_ids) <= set(free):
-                raise DomainError(SLOT_TAKEN, field="start")
-        with bookings.refused_overlap():
+                raise rules.SlotTaken()
+        with rules.refused_overlap():
             AppointmentHost.objects.filter(appointment=appointment).update(
                 start=start, end=end, active=True)
         # A new nonce: the manage links sent so far stop working; the reschedule
         # email brings the booker a new one.
         _save(appointment, now, start=start, end=end, manage_nonce=new_manage_nonce())
-        _announce_rescheduled(appointment, previous, now)
-        notifications.on_rescheduled(appointment, previous_start=previous[0])
+        announcements.rescheduled(appointment, previous=previous, now=now)
     return appointment
 
 
@@ -562,33 +352,11 @@ def _reschedule_minutes(appointment: Appointment, duration: int | None,
             return appointment.duration
         raise DomainError("The meeting type of this appointment no longer exists",
                           field="start")
-    minutes = bookings.check_duration(meeting_type, duration)
+    minutes = selectors.check_duration(meeting_type, duration)
     if duration is None and (ignore_availability
                              or appointment.duration in meeting_type.durations):
         minutes = appointment.duration
     return minutes
-
-
-def _check_no_overlap(host_ids, start: dt.datetime, end: dt.datetime) -> None:
-    """No host holds another appointment in ``[start, end)`` (the database's exclusion
-    constraint refuses it too on PostgreSQL; this says so on every database).
-    Call while holding the hosts' locks."""
-    if AppointmentHost.objects.filter(host_id__in=host_ids, active=True, start__lt=end,
-                                      end__gt=start).exists():
-        raise DomainError(SLOT_TAKEN, field="start")
-
-
-def _announce_rescheduled(appointment: Appointment, previous, now: dt.datetime) -> None:
-    zone = getattr(primary_attendee(appointment), "timezone", "") or None
-    previous_start, previous_end = iso(previous[0], zone), iso(previous[1], zone)
-    _tell_crm(signals.attendee_booking_rescheduled, appointment, occurred_at=now,
-              previousStart=previous_start, previousEnd=previous_end)
-    if appointment.status == AppointmentStatus.CONFIRMED:
-        body = appointment_payload(appointment)
-        emit(appointment.company, events.BOOKING_RESCHEDULED, {
-            **body, "rescheduledAppointment": body,
-            "previousStart": previous_start, "previousEnd": previous_end,
-        })
 
 
 def appointment_edit(*, appointment: Appointment, now: dt.datetime | None = None,
@@ -611,12 +379,8 @@ def appointment_edit(*, appointment: Appointment, now: dt.datetime | None = None
         if not fields:
             return appointment
         _save(appointment, now, **fields)
-        if set(fields) - {"internal_note"} and appointment.status == AppointmentStatus.CONFIRMED:
-            body = appointment_payload(appointment)
-            emit(appointment.company, events.BOOKING_RESCHEDULED, {
-                **body, "rescheduledAppointment": body,
-                "previousStart": body["start"], "previousEnd": body["end"],
-            })
+        if set(fields) - {"internal_note"}:
+            announcements.changed(appointment)
     return appointment
 
 
@@ -625,7 +389,7 @@ def _placement(appointment: Appointment, changes: dict) -> dict:
         raise DomainError("The meeting type of this appointment no longer exists",
                           field="channel")
     attendee = primary_attendee(appointment)
-    placement = bookings.place(
+    placement = rules.place(
         appointment.meeting_type, channel=changes.get("channel") or appointment.channel,
         location=changes.get("location"), attendee_phone=attendee.phone if attendee else "",
         notes=attendee.notes if attendee else {}, room_token=appointment.room_token,
@@ -638,7 +402,7 @@ def hosted_upcoming(*, company: Company, user, now: dt.datetime | None = None
                     ) -> list[Appointment]:
     """The company's pending and upcoming confirmed appointments ``user`` hosts."""
     now = now or timezone.now()
-    return list(appointments_queryset(company).filter(
+    return list(selectors.appointments_for_payload(company=company).filter(
         host_rows__host=user, host_rows__active=True, status__in=ACTIVE_STATUSES, end__gt=now,
     ).order_by("start", "pk").distinct())
 
@@ -651,7 +415,7 @@ def appointments_reassign(*, appointments: list[Appointment], from_user, to_user
     unchanged times, since their hosts changed."""
     now = now or timezone.now()
     with transaction.atomic():
-        bookings.lock_hosts([from_user.pk, to_user.pk])
+        rules.lock_hosts(User.objects.filter(pk__in=[from_user.pk, to_user.pk]))
         for appointment in appointments:
             appointment = _locked(appointment)
             rows = AppointmentHost.objects.filter(appointment=appointment)
@@ -662,11 +426,7 @@ def appointments_reassign(*, appointments: list[Appointment], from_user, to_user
                 rows.filter(host=from_user).update(host=to_user)
             _save(appointment, now)
             if appointment.status == AppointmentStatus.CONFIRMED:
-                body = appointment_payload(_reloaded(appointment))
-                emit(appointment.company, events.BOOKING_RESCHEDULED, {
-                    **body, "rescheduledAppointment": body,
-                    "previousStart": body["start"], "previousEnd": body["end"],
-                })
+                announcements.changed(_reloaded(appointment))
 
 
 def _check_free(user, appointment: Appointment) -> None:
@@ -682,7 +442,7 @@ def _check_free(user, appointment: Appointment) -> None:
 
 
 def _reloaded(appointment: Appointment) -> Appointment:
-    return appointments_queryset(appointment.company).get(pk=appointment.pk)
+    return selectors.appointments_for_payload(company=appointment.company).get(pk=appointment.pk)
 
 
 def appointments_expire(*, now: dt.datetime | None = None) -> int:
@@ -703,11 +463,10 @@ def appointments_expire(*, now: dt.datetime | None = None) -> int:
 
 
 def _locked(appointment: Appointment) -> Appointment:
-    """The appointment re-read under a row lock (its status is then current)."""
-    fresh = (Appointment.objects.select_for_update(of=("self",))
-             .select_related("meeting_type", "company").get(pk=appointment.pk))
-    fresh._prefetched_objects_cache = getattr(appointment, "_prefetched_objects_cache", {})
-    return fresh
+    """The appointment re-read under a row lock, with what its payload reads (its
+    status, hosts and attendees are then current)."""
+    return (selectors.appointments_for_payload().select_for_update(of=("self",))
+            .get(pk=appointment.pk))
 
 
 def _release(appointment: Appointment) -> None:

@@ -1,41 +1,21 @@
 """Bookings: turning a requested start into an appointment that holds its hosts.
 
-No double booking, however many requests race:
-
-* Every booking, reschedule and confirmation first locks its hosts' user rows
-  (``SELECT ... FOR NO KEY UPDATE``, in primary-key order so two bookings never
-  wait on each other in a cycle), then checks the start against the same rules
-  the slots use (schedule, buffers, notice, horizon, daily limit) on committed
-  data, then writes. The lock is what makes buffers and daily limits hold.
-* On PostgreSQL the exclusion constraint on ``AppointmentHost`` refuses any
-  overlap of one host's active holds, so the database guarantees it even for a
-  writer that skipped the lock. A refused insert is the documented 400.
-* On SQLite every write transaction starts ``IMMEDIATE`` (settings), so
-  bookings are serialised whole.
+The rules a booking is checked against, and the host locks that make them hold
+under concurrency, are ``rules``'; what a booking announces (the contact's
+timeline, ``booking_created``, the emails) is ``announcements``'.
 """
 
 import datetime as dt
-import hashlib
-import hmac
-import math
-import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, FilteredRelation, Q
+from django.db import transaction
 from django.utils import timezone
 
-from .. import notifications, publiclimits, selectors
-from ..choices import LINK_CHANNELS, Channel, QueueKind
-from ..errors import DomainError
+from .. import publiclimits, selectors
+from ..choices import QueueKind
 from ..models import (
-    PENDING_STATUSES,
     Appointment,
-    AppointmentHost,
     AppointmentSource,
     AppointmentStatus,
     Attendee,
@@ -43,346 +23,16 @@ from ..models import (
     MeetingType,
     User,
 )
-from ..phones import normalize_phone
+from . import announcements, rules
+from .rules import AttendeeInput, HoldLimitReached
 
-SLOT_TAKEN = "The selected time slot is no longer available"
-HOST_REQUIRED = "hostIds or queueId is required"
-DURATION_NOT_ALLOWED = selectors.DURATION_NOT_ALLOWED
-# A provisional booking holds its slot this long unless confirmed or declined first.
-PROVISIONAL_HOLD = dt.timedelta(hours=24)
-# The longest a booking stays provisional: an opt-in confirmed into a host's decision
-# holds for another PROVISIONAL_HOLD.
-LONGEST_PROVISIONAL = 2 * PROVISIONAL_HOLD
-HOLDS_PER_EMAIL = ("This email already has {n} bookings of this host awaiting confirmation; "
-                   "confirm or cancel one before booking another")
-HOLDS_PER_ADDRESS = ("Too many bookings of this host from this address are awaiting "
-                     "confirmation; confirm or cancel one before booking another")
-MAX_BRINGALONG = 5
-UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
-# PostgreSQL's SQLSTATE for an exclusion constraint violation.
-EXCLUSION_VIOLATION = "23P01"
-_OVERLAP_CONSTRAINT = re.compile(r"appointment_host_no_overlap")
-
-
-@dataclass
-class AttendeeInput:
-    """The booker as the booking document describes them (names already split)."""
-
-    email: str = ""
-    first_name: str = ""
-    last_name: str = ""
-    phone: str = ""
-    receive_reminders: bool = True
-    notes: dict = field(default_factory=dict)
-    language: str = ""
-    timezone: str = ""
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where a meeting happens: its channel, location text and join link."""
-
-    channel: str
-    location: str = ""
-    meeting_link: str = ""
+__all__ = ["AttendeeInput", "BookingResult", "HoldLimitReached", "booking_create", "split_name"]
 
 
 @dataclass(frozen=True)
 class BookingResult:
     appointment: Appointment
     secret: str  # shown once; only its digest is stored
-
-
-class HoldLimitReached(DomainError):
-    """An anonymous booker already holds as many provisional bookings of a host as
-    allowed; ``retry_after`` is when the first of them lets go at the latest (seconds)."""
-
-    status = 429
-
-    def __init__(self, message: str, *, field: str | None, retry_after: int):
-        super().__init__(message, field=field)
-        self.retry_after = retry_after
-
-
-# --- secrets -----------------------------------------------------------------------
-
-
-def new_secret() -> tuple[str, str]:
-    """A fresh attendee secret (32 random bytes) and its SHA-256 digest."""
-    secret = secrets.token_urlsafe(32)
-    return secret, secret_digest(secret)
-
-
-def secret_digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def secret_matches(appointment: Appointment, secret: str | None) -> bool:
-    """Whether ``secret`` is the appointment's, compared in constant time."""
-    if not secret:
-        return False
-    return hmac.compare_digest(secret_digest(secret), appointment.secret_digest)
-
-
-def room_link(room_token: str) -> str:
-    """The join page of an appointment's own room (channel ``connect``)."""
-    return f"{settings.SITE_URL}/rooms/{room_token}"
-
-
-# --- checks (no writes) -------------------------------------------------------------
-
-
-def check_duration(meeting_type: MeetingType, duration: int | None) -> int:
-    if duration is None:
-        return meeting_type.default_duration
-    if duration not in meeting_type.durations:
-        raise DomainError(DURATION_NOT_ALLOWED, field="duration")
-    return duration
-
-
-def check_phone(value: str | None, *, field_name: str = "attendee.phone") -> str:
-    return normalize_phone(value, field=field_name)
-
-
-def check_attendee(meeting_type: MeetingType, attendee: AttendeeInput, *,
-                   phone_only: bool) -> AttendeeInput:
-    """The booker's identity rules: an email, or a phone for a phone-only booking on a
-    meeting type that allows it; a name; the meeting type's required form answers."""
-    attendee.phone = check_phone(attendee.phone)
-    attendee.email = (attendee.email or "").strip().lower()
-    if phone_only:
-        if not meeting_type.allow_phone_only_booking:
-            raise DomainError("Phone-only booking is not enabled for this meeting type",
-                              field="phoneOnlyBooking")
-        if not attendee.phone:
-            raise DomainError("attendee.phone is required for a phone-only booking",
-                              field="attendee.phone")
-    elif not attendee.email:
-        raise DomainError("attendee.email is required", field="attendee.email")
-    if attendee.email:
-        _check_email(attendee.email, "attendee.email")
-    if not (attendee.first_name or attendee.last_name):
-        raise DomainError("Either attendee.fullname or attendee.firstname is required",
-                          field="attendee.firstname")
-    check_form_answers(meeting_type, attendee.notes)
-    return attendee
-
-
-def _check_email(email: str, field_name: str) -> None:
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise DomainError("Enter a valid email address", field=field_name) from None
-
-
-def check_bringalong(emails) -> list[str]:
-    emails = [str(email).strip().lower() for email in emails or ()]
-    if len(emails) > MAX_BRINGALONG:
-        raise DomainError(f"At most {MAX_BRINGALONG} bringalongEmails are allowed",
-                          field="bringalongEmails")
-    for index, email in enumerate(emails):
-        _check_email(email, f"bringalongEmails.{index}")
-    return list(dict.fromkeys(emails))
-
-
-def check_form_answers(meeting_type: MeetingType, notes: dict) -> None:
-    """Every required form field of the meeting type has an answer in ``notes``."""
-    for form_field in meeting_type.form_fields or ():
-        key = form_field.get("key")
-        answer = notes.get(key)
-        # Compared one by one: "in (None, '', [], False)" would take a 0 for no answer.
-        if form_field.get("required") and (answer is None or answer is False
-                                           or answer == "" or answer == []):
-            label = form_field.get("label") or key
-            raise DomainError(f"{label} is required", field=f"attendee.notes.{key}")
-
-
-def place(meeting_type: MeetingType, *, channel: str | None, location: str | None,
-          attendee_phone: str, notes: dict, room_token: str) -> Placement:
-    """The channel's rules (SPEC "Bookings"): ``local`` picks one of the meeting
-    type's addresses, ``local-attendee`` needs the attendee's address, phone
-    channels a phone, ``connect`` gets the appointment's own room and the other
-    video channels the link configured on the meeting type's location."""
-    channel = channel or selectors.offered_channels(meeting_type)[0]
-    selectors.check_channel(meeting_type, channel)
-    location = (location or "").strip()
-    configured = [loc for loc in meeting_type.locations or () if loc.get("channel") == channel]
-    if channel == Channel.CONNECT:
-        link = room_link(room_token)
-        return Placement(channel, link, link)
-    if channel in LINK_CHANNELS:
-        chosen = _configured(configured, location, channel, ("name", "link"))
-        return Placement(channel, chosen["link"], chosen["link"])
-    if channel == Channel.LOCAL:
-        chosen = _configured(configured, location, channel, ("name", "address"))
-        return Placement(channel, chosen["address"])
-    if channel == Channel.LOCAL_ATTENDEE:
-        address = location or str(notes.get("address") or "").strip()
-        if not address:
-            raise DomainError("An address is required for the local-attendee channel: send "
-                              "location or attendee.notes.address", field="location")
-        return Placement(channel, address)
-    if channel == Channel.PHONE_INCOMING:
-        chosen = _configured(configured, location, channel, ("name", "phone"))
-        return Placement(channel, chosen["phone"])
-    # phone (the host calls) and whatsapp reach the attendee on their number.
-    if not attendee_phone:
-        raise DomainError(f"attendee.phone is required for the {channel} channel",
-                          field="attendee.phone")
-    return Placement(channel, attendee_phone)
-
-
-def _configured(locations: list[dict], wanted: str, channel: str, keys) -> dict:
-    """The meeting type's location for ``channel`` named by ``wanted`` (its name or
-    value), or the first one when nothing is asked."""
-    if not locations:
-        raise DomainError(f"This meeting type has no location for the channel {channel}",
-                          field="channel")
-    if not wanted:
-        return locations[0]
-    for loc in locations:
-        if any(loc.get(key) == wanted for key in keys):
-            return loc
-    choices = ", ".join(str(loc.get("name") or loc.get(keys[1])) for loc in locations)
-    raise DomainError(f"Choose one of the meeting type's locations for the {channel} channel: "
-                      f"{choices}", field="location")
-
-
-def candidate_hosts(meeting_type: MeetingType, *, host_ids=None, queue_id=None,
-                    hosts: list[User] | None = None) -> list[User]:
-    """The users who may take the booking, in the meeting type's order.
-
-    Without ``hostIds`` or ``queueId`` the meeting type's own queue or single host
-    applies; a meeting type with neither is the documented 400. ``hostIds`` narrows
-    a one-on-one or round-robin meeting type; co-hosts always all attend. ``hosts``:
-    the meeting type's hosts when already loaded (a booking reads them under lock).
-    """
-    if hosts is None:
-        hosts = selectors.meeting_type_hosts(meeting_type)
-    selectors.check_queue(meeting_type, queue_id)
-    if not host_ids:
-        if not meeting_type.queue_id and len(hosts) != 1 and queue_id is None:
-            raise DomainError(HOST_REQUIRED, field="hostIds")
-        if not hosts:
-            raise DomainError(HOST_REQUIRED, field="hostIds")
-        return hosts
-    by_uuid = {str(host.uuid): host.pk for host in hosts}
-    unknown = [str(h) for h in host_ids if str(h) not in by_uuid]
-    if unknown:
-        raise DomainError(f"Not a host of this meeting type: {', '.join(unknown)}",
-                          field="hostIds")
-    if meeting_type.kind == QueueKind.CO_HOST:
-        return hosts
-    wanted = {by_uuid[str(h)] for h in host_ids}
-    return [host for host in hosts if host.pk in wanted]
-
-
-def _locked_hosts(meeting_type: MeetingType) -> list[User]:
-    """The meeting type's hosts, locked in primary-key order, returned in its order."""
-    if meeting_type.queue_id:
-        users = User.objects.filter(queue_memberships__queue_id=meeting_type.queue_id)
-        users = users.annotate(position=F("queue_memberships__pk"))
-    else:
-        users = User.objects.filter(hosted_meeting_types=meeting_type).annotate(position=F("pk"))
-    # With each host's default schedule joined, as the slot selector reads them.
-    users = users.annotate(default_schedule=FilteredRelation(
-        "schedules", condition=Q(schedules__is_default=True,
-                                 schedules__company_id=meeting_type.company_id),
-    )).select_related("default_schedule")
-    locked = list(users.order_by("pk").select_for_update(no_key=True, of=("self",)))
-    return sorted(locked, key=lambda user: user.position)
-
-
-def lock_hosts(host_ids) -> None:
-    """Hold the hosts' rows until the transaction ends (primary-key order, so two
-    transactions never wait on each other in a cycle). ``NO KEY UPDATE`` leaves
-    inserts referencing the users (which take ``KEY SHARE``) unblocked."""
-    list(User.objects.filter(pk__in=list(host_ids)).order_by("pk")
-         .select_for_update(no_key=True).values_list("pk", flat=True))
-
-
-def free_hosts(meeting_type: MeetingType, *, host_ids, start: dt.datetime, duration: int,
-               now: dt.datetime, hosts: list[User] | None = None) -> list[int]:
-    """Which of ``host_ids`` may take ``start`` under every slot rule, as the slots
-    endpoint computes it (on committed data: call while holding the hosts' locks).
-    Co-hosts are free only all together. Raises the documented 400 when none is."""
-    query = selectors.slot_query(meeting_type=meeting_type, start=start,
-                                 end=start + dt.timedelta(seconds=1), duration=duration, now=now,
-                                 hosts=hosts)
-    found = [slot for slot in selectors.engine.compute_slots(**query.engine_kwargs())
-             if slot.start == start] if query.hosts else []
-    wanted = set(host_ids)
-    free = [host for host in found[0].host_ids if host in wanted] if found else []
-    if not free:
-        raise DomainError(SLOT_TAKEN, field="start")
-    return free
-
-
-def check_provisional_holds(*, host_ids, email: str, address: str, now: dt.datetime) -> None:
-    """An anonymous booker may hold at most ``PUBLIC_HOLDS_PER_EMAIL`` provisional
-    bookings of one host with their email and ``PUBLIC_HOLDS_PER_ADDRESS`` from their
-    client address (``address``). Emails are counted in the database, addresses from
-    the bookings ``publiclimits`` remembers for them. Call while holding the hosts'
-    locks, so two bookings of one host cannot both pass. Raises HoldLimitReached."""
-    per_email, per_address = settings.PUBLIC_HOLDS_PER_EMAIL, settings.PUBLIC_HOLDS_PER_ADDRESS
-    for host_id in host_ids:
-        held = Appointment.objects.filter(host_rows__host_id=host_id, hold_expires_at__gt=now,
-                                          status__in=PENDING_STATUSES)
-        if email and per_email > 0:
-            mine = held.filter(attendees__is_primary=True, attendees__email=email)
-            _refuse_at_limit(mine, per_email, now, HOLDS_PER_EMAIL.format(n=per_email),
-                             field="attendee.email")
-        if per_address > 0:
-            remembered = publiclimits.address_holds(host_id=host_id, address=address,
-                                                    now=now.timestamp())
-            if len(remembered) >= per_address:
-                _refuse_at_limit(held.filter(uuid__in=remembered), per_address, now,
-                                 HOLDS_PER_ADDRESS, field=None)
-
-
-def _refuse_at_limit(holds, limit: int, now: dt.datetime, message: str, *, field) -> None:
-    expiries = list(holds.order_by("hold_expires_at")
-                    .values_list("hold_expires_at", flat=True)[:limit])
-    if len(expiries) >= limit:
-        wait = math.ceil((expiries[0] - now).total_seconds())
-        raise HoldLimitReached(message, field=field, retry_after=max(1, wait))
-
-
-def least_busy(host_ids: list[int], now: dt.datetime) -> int:
-    """Round robin: the host with the fewest upcoming bookings (ties: queue order)."""
-    if len(host_ids) == 1:
-        return host_ids[0]
-    counts = dict(
-        AppointmentHost.objects.filter(host_id__in=host_ids, active=True, start__gte=now)
-        .values("host_id").annotate(n=Count("pk")).values_list("host_id", "n")
-    )
-    return min(host_ids, key=lambda host: counts.get(host, 0))
-
-
-def insert_holds(appointment: Appointment, host_ids) -> list[AppointmentHost]:
-    """The hosts' holds on the appointment's time; an overlap is the documented 400."""
-    rows = [AppointmentHost(appointment=appointment, host_id=host, start=appointment.start,
-                            end=appointment.end, active=True) for host in host_ids]
-    with refused_overlap():
-        return AppointmentHost.objects.bulk_create(rows)
-
-
-class refused_overlap:  # noqa: N801 - used as a context manager
-    """Turns the exclusion constraint's refusal into ``SLOT_TAKEN``."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None and issubclass(exc_type, IntegrityError) and _is_overlap(exc):
-            raise DomainError(SLOT_TAKEN, field="start") from exc
-        return False
-
-
-def _is_overlap(exc: IntegrityError) -> bool:
-    cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) == EXCLUSION_VIOLATION or bool(
-        _OVERLAP_CONSTRAINT.search(str(exc)))
 
 
 # --- the booking -------------------------------------------------------------------
@@ -412,64 +62,82 @@ def booking_create(
 
     Confirmed at once, or provisional (``pending_optin`` / ``pending_host``) when the
     meeting type asks for double opt-in or host confirmation; either way the slot
-    is held from now on. Creates or enriches the attendee's contact and records a
-    ``booking`` timeline event in the same transaction (``attendee_booked``), and
-    writes ``booking_created`` to the outbox when confirmed. Raises DomainError
-    with the documented messages.
+    is held from now on. Announced in the same transaction (``announcements.booked``:
+    the contact and its ``booking`` event, ``booking_created`` when confirmed, the
+    emails). Raises DomainError with the documented messages.
 
     ``client_address`` marks an anonymous booker (the pages): a provisional booking
     must then pass ``check_provisional_holds`` (HoldLimitReached, a 429). Bookings
     with a key leave it out; their key's rate limit applies instead.
     """
     now = now or timezone.now()
-    minutes = check_duration(meeting_type, duration)
-    attendee = check_attendee(meeting_type, attendee, phone_only=phone_only)
-    guests = check_bringalong(bringalong_emails)
+    minutes = selectors.check_duration(meeting_type, duration)
+    attendee = rules.check_attendee(meeting_type, attendee, phone_only=phone_only)
+    guests = rules.check_bringalong(bringalong_emails)
     room_token = secrets.token_urlsafe(24)
-    placement = place(meeting_type, channel=channel, location=location,
-                      attendee_phone=attendee.phone, notes=attendee.notes, room_token=room_token)
-    secret, digest = new_secret()
+    placement = rules.place(meeting_type, channel=channel, location=location,
+                            attendee_phone=attendee.phone, notes=attendee.notes,
+                            room_token=room_token)
+    secret, digest = rules.new_secret()
     status = _initial_status(meeting_type)
+    anonymous_hold = client_address is not None and status != AppointmentStatus.CONFIRMED
     with transaction.atomic():
-        every_host = _locked_hosts(meeting_type)
-        candidates = candidate_hosts(meeting_type, host_ids=host_ids, queue_id=queue_id,
-                                     hosts=every_host)
-        free = free_hosts(meeting_type, host_ids=[host.pk for host in candidates], start=start,
-                          duration=minutes, now=now, hosts=every_host)
-        chosen = free if meeting_type.kind == QueueKind.CO_HOST else [least_busy(free, now)]
-        hosts = [host for host in candidates if host.pk in chosen]
-        anonymous_hold = client_address is not None and status != AppointmentStatus.CONFIRMED
+        hosts = _hosts_taking(meeting_type, host_ids=host_ids, queue_id=queue_id, start=start,
+                              minutes=minutes, now=now)
         if anonymous_hold:
-            check_provisional_holds(host_ids=chosen, email=attendee.email,
-                                    address=client_address, now=now)
-        appointment = Appointment.objects.create(
-            company=company, meeting_type=meeting_type, meeting_type_title=meeting_type.title,
-            start=start, end=start + dt.timedelta(minutes=minutes), status=status,
-            channel=placement.channel, location=placement.location,
-            meeting_link=placement.meeting_link, room_token=room_token,
+            rules.check_provisional_holds(host_ids=[host.pk for host in hosts],
+                                          email=attendee.email, address=client_address, now=now)
+        appointment = _appointment_create(
+            meeting_type, hosts, start=start, minutes=minutes, status=status,
+            placement=placement, now=now, company=company, room_token=room_token,
             ics_title=ics_title or "", ics_description=ics_description or "",
             bringalong_emails=guests, skip_notifications=skip_notifications,
-            secret_digest=digest, source=source, created_at=now, updated_at=now,
-            hold_expires_at=now + PROVISIONAL_HOLD if status != AppointmentStatus.CONFIRMED
-            else None,
-            confirmed_at=now if status == AppointmentStatus.CONFIRMED else None,
-        )
-        insert_holds(appointment, chosen)
+            secret_digest=digest, source=source)
         if anonymous_hold:
-            # Before commit, while the hosts are locked: the next booking of these hosts
-            # sees it. Should this transaction roll back, the id matches no hold.
-            publiclimits.address_hold_remember(
-                host_ids=chosen, address=client_address, appointment_id=str(appointment.uuid),
-                keep=LONGEST_PROVISIONAL.total_seconds(), now=now.timestamp())
+            _remember_anonymous_hold(appointment, hosts, address=client_address, now=now)
         attendees = _insert_attendees(appointment, attendee, guests)
-        # Cached on the instance, so payloads and signals read them without a query.
-        appointment._prefetched_objects_cache = {"attendees": attendees, "hosts": hosts}
-        appointment.meeting_type = meeting_type
-        from .appointments import announce_booked
-
-        announce_booked(appointment, now=now)
-        notifications.on_booked(appointment)
+        announcements.booked(appointment, hosts=hosts, attendees=attendees, now=now)
     return BookingResult(appointment, secret)
+
+
+def _hosts_taking(meeting_type: MeetingType, *, host_ids, queue_id, start: dt.datetime,
+                  minutes: int, now: dt.datetime) -> list[User]:
+    """Who takes the booking: every free co-host, or the least busy free candidate.
+    Locks all the meeting type's hosts first (call inside the booking's transaction)."""
+    every_host = rules.hosts_locked(meeting_type)
+    candidates = rules.candidate_hosts(meeting_type, hosts=every_host, host_ids=host_ids,
+                                       queue_id=queue_id)
+    free = rules.free_hosts(meeting_type, host_ids=[host.pk for host in candidates],
+                            start=start, duration=minutes, now=now, hosts=every_host)
+    chosen = free if meeting_type.kind == QueueKind.CO_HOST else [rules.least_busy(free, now)]
+    return [host for host in candidates if host.pk in chosen]
+
+
+def _appointment_create(meeting_type: MeetingType, hosts: list[User], *, start: dt.datetime,
+                        minutes: int, status: str, placement: rules.Placement,
+                        now: dt.datetime, **fields) -> Appointment:
+    """The appointment row and its hosts' holds; a provisional one holds its slot for
+    ``PROVISIONAL_HOLD``."""
+    confirmed = status == AppointmentStatus.CONFIRMED
+    appointment = Appointment.objects.create(
+        meeting_type=meeting_type, meeting_type_title=meeting_type.title, start=start,
+        end=start + dt.timedelta(minutes=minutes), status=status, channel=placement.channel,
+        location=placement.location, meeting_link=placement.meeting_link, created_at=now,
+        updated_at=now, hold_expires_at=None if confirmed else now + rules.PROVISIONAL_HOLD,
+        confirmed_at=now if confirmed else None, **fields)
+    rules.insert_holds(appointment, [host.pk for host in hosts])
+    return appointment
+
+
+def _remember_anonymous_hold(appointment: Appointment, hosts: list[User], *, address: str,
+                             now: dt.datetime) -> None:
+    """Count the hold against the booker's address. Before commit, while the hosts are
+    locked: the next booking of these hosts sees it. Should the transaction roll back,
+    the id matches no hold."""
+    publiclimits.address_hold_remember(
+        host_ids=[host.pk for host in hosts], address=address,
+        appointment_id=str(appointment.uuid), keep=rules.LONGEST_PROVISIONAL.total_seconds(),
+        now=now.timestamp())
 
 
 def _initial_status(meeting_type: MeetingType) -> str:

@@ -103,6 +103,13 @@ def test_upsert_creates_a_contact_for_a_new_attendee(company):
     assert (contact.email, contact.additional_data) == ("new@example.com", {"jobTitle": "CTO"})
 
 
+def test_a_new_attendee_s_contact_shows_its_tags_without_a_query(
+        company, django_assert_num_queries):
+    contact = contact_upsert_from_attendee(company=company, email="new@example.com")
+    with django_assert_num_queries(0):
+        assert list(contact.tags.all()) == []
+
+
 def test_upsert_enriches_the_contact_with_the_same_email(company, contact):
     contact_update(contact=contact, first_name="")
     again = contact_upsert_from_attendee(

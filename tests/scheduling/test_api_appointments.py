@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from crm.models import Contact
+from scheduling import selectors
 from scheduling.choices import Role
 from scheduling.models import Appointment, AppointmentHost, AppointmentStatus
 from scheduling.services import appointments, bookings
@@ -139,7 +140,7 @@ def test_a_reschedule_onto_a_taken_or_closed_time_is_refused(api, meeting_type, 
 def test_a_reschedule_checks_the_duration(api, meeting_type, day):
     appointment_id = booked(api, meeting_type, at(day, 9))
     response = api.patch(f"/v4/appointment/{appointment_id}", {"duration": 45}, format="json")
-    assert response.json()["message"] == bookings.DURATION_NOT_ALLOWED
+    assert response.json()["message"] == selectors.DURATION_NOT_ALLOWED
     longer = api.patch(f"/v4/appointment/{appointment_id}", {"duration": 60}, format="json")
     assert longer.json()["end"] == at(day, 10)
 

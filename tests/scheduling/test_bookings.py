@@ -8,8 +8,8 @@ import pytest
 from crm.models import Contact
 from scheduling.choices import QueueKind, Role
 from scheduling.models import Appointment, AppointmentStatus, Attendee
-from scheduling.services.bookings import secret_digest
 from scheduling.services.queues import queue_create
+from scheduling.services.rules import secret_digest
 from tests.conftest import client_for, make_member
 from tests.scheduling.conftest import make_meeting_type, make_schedule, monday_after
 from webhooks.models import OutboxEvent
