@@ -1,4 +1,10 @@
-"""Shared fixtures: a company with an owner, members of each role, API clients."""
+"""Shared fixtures: a company with an owner, members of each role, API clients,
+the admin signed in, and a clean slate in Redis for every test.
+
+Test data is made through the services, as the API makes it (``make_company``,
+``make_member``; ``tests/scheduling/conftest.py`` for schedules and meeting
+types), so every row a test starts from has passed the rules the product enforces.
+"""
 
 import pytest
 from rest_framework.test import APIClient
@@ -30,9 +36,11 @@ def _no_auth_failures_left():
 @pytest.fixture(autouse=True)
 def _no_public_limits_spent():
     """Page tests all come from 127.0.0.1 and the test Redis outlives a run: each
-    test starts with no anonymous request counted."""
+    test starts, and leaves, with no anonymous request counted."""
     from scheduling import publiclimits
 
+    publiclimits.limits_forget()
+    yield
     publiclimits.limits_forget()
 
 
@@ -105,3 +113,20 @@ def api(owner):
 def other_company(db):
     """A second company, to show no data crosses between companies."""
     return make_company(name="Globex", owner_email="owner@globex.test")
+
+
+@pytest.fixture
+def staff_client(client, owner):
+    """Django's test client signed in to the admin as the company's owner, who is
+    also an operator of the installation (staff and superuser)."""
+    owner.user.is_staff = owner.user.is_superuser = True
+    owner.user.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(owner.user)
+    return client
+
+
+@pytest.fixture
+def allow_private(settings):
+    """Outbound requests may reach 127.0.0.1 (the tests' receivers and servers),
+    which the address guard refuses by default."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True

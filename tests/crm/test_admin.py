@@ -13,14 +13,6 @@ from webhooks.models import OutboxEvent
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, owner):
-    owner.user.is_staff = owner.user.is_superuser = True
-    owner.user.save()
-    client.force_login(owner.user)
-    return client
-
-
 def listed(response) -> str:
     assert response.status_code == 200
     return response.content.decode()

@@ -38,12 +38,6 @@ ARRAY_WEEK = [
 ]
 
 
-@pytest.fixture
-def as_owner(owner):
-    """A platform key acting for the owner, as meetergo's examples send it."""
-    return client_for(owner, act_as=owner)
-
-
 def create(client, body):
     response = client.post("/v4/availability", body, format="json")
     assert response.status_code == 201, response.json()

@@ -21,12 +21,6 @@ DISCOVERY = {
 }
 
 
-@pytest.fixture
-def as_owner(owner):
-    """A platform key acting for the owner, as meetergo's examples send it."""
-    return client_for(owner, act_as=owner)
-
-
 def create(client, body):
     response = client.post("/v4/meeting-type", body, format="json")
     assert response.status_code == 201, response.json()

@@ -15,16 +15,11 @@ from webhooks.services import MAX_ENDPOINTS_PER_COMPANY, emit
 
 from .openapi_check import assert_matches_schema
 
-pytestmark = pytest.mark.django_db
+# Receivers on 127.0.0.1 are allowed, so no test resolves a name on the network.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_private")]
 
 HOOK = "http://127.0.0.1:9/webhooks/meetergo"
 DOCUMENTED = {"id", "endpoint", "description", "eventTypes", "companyId", "createdAt"}
-
-
-@pytest.fixture(autouse=True)
-def allow_private(settings):
-    """Receivers on 127.0.0.1 are allowed, so no test resolves a name on the network."""
-    settings.WEBHOOK_ALLOW_PRIVATE = True
 
 
 def create(api, **fields):

@@ -26,6 +26,16 @@ def meeting_type(host):
 
 
 @pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """``run_on_commit(action, *args)``: call it and run what it queued for after
+    commit, as a committed request would (the tasks run eagerly in tests)."""
+    def run(action, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action(*args, **kwargs)
+    return run
+
+
+@pytest.fixture
 def start():
     """Next week's Monday, 10:00 UTC (11:00 or 12:00 in Berlin)."""
     return dt.datetime.combine(monday_after(7), dt.time(10), dt.UTC)

@@ -24,15 +24,6 @@ JANE = "jane@client.test"
 HOST = "owner@acme.test"
 
 
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
-    """Run what the services queue after commit (the tasks run eagerly in tests)."""
-    def run(action, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action(*args, **kwargs)
-    return run
-
-
 def link_in(text: str, path: str) -> str:
     found = re.findall(rf"http://127\.0\.0\.1:8000(/{path}/[^\s\"<]+)", text)
     assert found, text

@@ -15,14 +15,6 @@ pytestmark = pytest.mark.django_db
 JANE, GUEST, HOST = "jane@client.test", "guest@client.test", "owner@acme.test"
 
 
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
-    def run(action, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action(*args, **kwargs)
-    return run
-
-
 def description(message) -> str:
     return str(event_of(message)["description"])
 

@@ -8,19 +8,11 @@ import pytest
 from django.core import mail
 
 from crm.models import Contact
-from scheduling import links, publiclimits
+from scheduling import links
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.services.rooms import room_create
 from tests.pages.conftest import berlin, book, manage_path, next_weekday, path_of
 from tests.scheduling.conftest import make_meeting_type
-
-
-@pytest.fixture(autouse=True)
-def _no_limits_spent():
-    """The test Redis outlives a test: each starts, and leaves, with nothing spent."""
-    publiclimits.limits_forget()
-    yield
-    publiclimits.limits_forget()
 
 
 def book_path(meeting_type) -> str:

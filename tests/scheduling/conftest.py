@@ -3,6 +3,8 @@ the same services the API uses."""
 
 import datetime as dt
 
+import pytest
+
 from scheduling.models import Membership
 from scheduling.services.meeting_types import meeting_type_create
 from scheduling.services.schedules import schedule_create
@@ -37,3 +39,10 @@ def monday_after(days: int = 7) -> dt.date:
     """A Monday at least ``days`` days from today."""
     day = dt.date.today() + dt.timedelta(days=days)
     return day + dt.timedelta(days=(7 - day.weekday()) % 7)
+
+
+@pytest.fixture
+def day() -> dt.date:
+    """A Monday at least a week away: inside every meeting type's horizon, past any
+    minimum notice."""
+    return monday_after(7)

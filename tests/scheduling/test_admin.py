@@ -10,14 +10,6 @@ from scheduling.models import ApiKey
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, owner):
-    owner.user.is_staff = owner.user.is_superuser = True
-    owner.user.save()
-    client.force_login(owner.user)
-    return client
-
-
 @pytest.mark.parametrize("model", ["company", "user", "membership", "apikey"])
 def test_each_model_has_a_working_list(staff_client, model):
     assert staff_client.get(f"/admin/scheduling/{model}/").status_code == 200

@@ -11,14 +11,6 @@ from tests.scheduling.conftest import make_meeting_type, make_schedule, nine_to_
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client, owner):
-    owner.user.is_staff = owner.user.is_superuser = True
-    owner.user.save()
-    client.force_login(owner.user)
-    return client
-
-
 def schedule_form(owner, **overrides):
     data = {
         "company": owner.company.pk, "user": owner.user.pk, "name": "Admin hours",
@@ -31,18 +23,20 @@ def schedule_form(owner, **overrides):
     return data
 
 
-def test_the_scheduling_lists_render(staff, owner):
+def test_the_scheduling_lists_render(staff_client, owner):
     make_meeting_type(owner)
     make_schedule(owner)
     for name in ("meetingtype", "queue", "availabilityschedule", "busytime"):
-        assert staff.get(f"/admin/scheduling/{name}/").status_code == 200
+        assert staff_client.get(f"/admin/scheduling/{name}/").status_code == 200
     meeting_type = MeetingType.objects.get()
-    assert staff.get(f"/admin/scheduling/meetingtype/{meeting_type.pk}/change/").status_code == 200
+    change = f"/admin/scheduling/meetingtype/{meeting_type.pk}/change/"
+    assert staff_client.get(change).status_code == 200
 
 
-def test_a_schedule_added_in_the_admin_becomes_the_default_with_its_override(staff, owner):
+def test_a_schedule_added_in_the_admin_becomes_the_default_with_its_override(staff_client, owner):
     old = make_schedule(owner)
-    response = staff.post("/admin/scheduling/availabilityschedule/add/", schedule_form(owner))
+    response = staff_client.post("/admin/scheduling/availabilityschedule/add/",
+                                 schedule_form(owner))
     assert response.status_code == 302
     new = AvailabilitySchedule.objects.get(name="Admin hours")
     old.refresh_from_db()
@@ -50,16 +44,16 @@ def test_a_schedule_added_in_the_admin_becomes_the_default_with_its_override(sta
     assert [(str(o.date), o.intervals) for o in new.overrides.all()] == [("2030-12-24", [])]
 
 
-def test_the_admin_refuses_overlapping_hours(staff, owner):
+def test_the_admin_refuses_overlapping_hours(staff_client, owner):
     weekly = {"monday": [{"start": "09:00", "end": "12:00"}, {"start": "11:00", "end": "13:00"}]}
-    response = staff.post("/admin/scheduling/availabilityschedule/add/",
-                          schedule_form(owner, weekly=json.dumps(weekly)))
+    response = staff_client.post("/admin/scheduling/availabilityschedule/add/",
+                                 schedule_form(owner, weekly=json.dumps(weekly)))
     assert response.status_code == 200
     assert "weekly.monday.1: The interval overlaps another one" in response.content.decode()
     assert not AvailabilitySchedule.objects.exists()
 
 
-def test_the_admin_refuses_a_video_channel_without_its_link(staff, owner):
+def test_the_admin_refuses_a_video_channel_without_its_link(staff_client, owner):
     meeting_type = make_meeting_type(owner)
     url = f"/admin/scheduling/meetingtype/{meeting_type.pk}/change/"
     data = {
@@ -68,10 +62,10 @@ def test_the_admin_refuses_a_video_channel_without_its_link(staff, owner):
         "buffer_before": "0", "buffer_after": "0", "minimum_notice": "0",
         "channels": '["zoom"]', "locations": "[]", "form_fields": "[]",
     }
-    response = staff.post(url, data)
+    response = staff_client.post(url, data)
     assert response.status_code == 200
     assert "channels.0: zoom needs a location with its link" in response.content.decode()
     data["locations"] = '[{"channel": "zoom", "link": "https://zoom.us/j/1"}]'
-    assert staff.post(url, data).status_code == 302
+    assert staff_client.post(url, data).status_code == 302
     meeting_type.refresh_from_db()
     assert meeting_type.channels == ["zoom"]

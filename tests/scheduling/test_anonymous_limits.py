@@ -25,21 +25,6 @@ from tests.scheduling.test_bookings import at, book, utc_host
 from tests.support.processes import free_port, web_server
 
 
-@pytest.fixture(autouse=True)
-def _no_limits_spent():
-    """The test Redis outlives a test: each starts, and leaves, with nothing spent."""
-    publiclimits.limits_forget()
-    yield
-    publiclimits.limits_forget()
-
-
-@pytest.fixture
-def day():
-    from tests.scheduling.conftest import monday_after
-
-    return monday_after(7)
-
-
 @pytest.fixture
 def meeting_type(owner):
     return make_meeting_type(utc_host(owner))

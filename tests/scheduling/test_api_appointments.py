@@ -17,11 +17,6 @@ from webhooks.models import OutboxEvent
 
 
 @pytest.fixture
-def day():
-    return monday_after(7)
-
-
-@pytest.fixture
 def host(owner):
     return utc_host(owner)
 

@@ -7,14 +7,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from scheduling.models import Appointment
-from tests.scheduling.conftest import make_meeting_type, monday_after
+from tests.scheduling.conftest import make_meeting_type
 from tests.scheduling.test_bookings import SLOT_TAKEN, at, book, utc_host
 from webhooks.models import OutboxEvent
-
-
-@pytest.fixture
-def day():
-    return monday_after(7)
 
 
 @pytest.fixture

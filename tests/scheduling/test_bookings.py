@@ -42,11 +42,6 @@ def utc_host(membership, **kwargs):
 
 
 @pytest.fixture
-def day():
-    return monday_after(7)
-
-
-@pytest.fixture
 def host(owner):
     return utc_host(owner)
 

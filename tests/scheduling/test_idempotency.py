@@ -15,7 +15,7 @@ from scheduling.models import Appointment, Company, IdempotencyRecord, Membershi
 from scheduling.services.access import member_access
 from scheduling.services.queues import queue_create
 from tests.conftest import client_for, make_member
-from tests.scheduling.conftest import make_meeting_type, monday_after
+from tests.scheduling.conftest import make_meeting_type
 from tests.scheduling.test_bookings import at, booking, utc_host
 
 
@@ -98,11 +98,6 @@ def test_concurrent_replays_make_one_user_and_the_same_response(owner):
 
 
 # --- records belong to one credential acting for one user ------------------------------
-
-
-@pytest.fixture
-def day():
-    return monday_after(7)
 
 
 @pytest.fixture

@@ -26,12 +26,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def day():
-    from tests.scheduling.conftest import monday_after
-    return monday_after(7)
-
-
-@pytest.fixture
 def both(owner, other_company):
     """Someone who works for Acme (A) and Globex (B), hosting in each."""
     here = utc_host(make_member(owner, email="both@example.com"))

@@ -12,14 +12,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_client(client, owner):
-    owner.user.is_staff = owner.user.is_superuser = True
-    owner.user.save()
-    client.force_login(owner.user)
-    return client
-
-
-@pytest.fixture
 def delivery(company, allow_private):
     services.endpoint_create(company=company, url="http://127.0.0.1:9/hook")
     emit(company, "booking_created", {"id": "appt-1"})
