@@ -6,7 +6,10 @@ Test data is made through the services, as the API makes it (``make_company``,
 types), so every row a test starts from has passed the rules the product enforces.
 """
 
+from pathlib import Path
+
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
@@ -14,6 +17,7 @@ from scheduling.choices import Role
 from scheduling.models import ApiKeyKind, Membership
 from scheduling.services.api_keys import api_key_create
 from scheduling.services.tenancy import company_create, user_create
+from tests import contract
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -22,6 +26,48 @@ def _celery_eager():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _answers_match_the_schema():
+    """Every answer the test client (and DRF's APIClient, one of its kind) gets on an
+    API path is held against the OpenAPI schema: a body it does not describe, or a
+    status it does not document, fails the test that asked (tests/contract.py)."""
+    original = Client.request
+
+    def request(self, **environ):
+        response = original(self, **environ)
+        method, path = response.request["REQUEST_METHOD"], response.request["PATH_INFO"]
+        if method not in ("HEAD", "OPTIONS") and contract.is_api_path(path):
+            problems = contract.check(method, path, response)
+            assert not problems, problems
+        return response
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Client, "request", request)
+        yield
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The test of which operations the suite exercised runs last, and knows whether
+    the whole suite ran before it."""
+    last = [item for item in items if item.name == contract.COVERAGE_TEST]
+    items[:] = [item for item in items if item.name != contract.COVERAGE_TEST] + last
+    modules = {item.path for item in items}
+    every = set(Path(__file__).parent.rglob("test_*.py"))
+    contract.whole_suite = contract.whole_suite and every <= modules
+
+
+def pytest_deselected(items):
+    contract.whole_suite = False
+
+
+def pytest_terminal_summary(terminalreporter):
+    if contract.missing is not None:
+        terminalreporter.write_sep("-", "documented operations the suite never answered with "
+                                        f"success: {len(contract.missing)}")
+        for line in contract.missing:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(autouse=True)

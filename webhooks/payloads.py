@@ -1,50 +1,55 @@
-"""Plain-dict output shapes of webhooks, shared by the API and the admin."""
+"""Output shapes of webhooks, declared once (scheduling/api/shapes.py): the API's
+answers are built from them and the schema derived from them."""
 
-from scheduling.timeutils import iso
+from scheduling.api.shapes import (
+    Boolean,
+    Choice,
+    Instant,
+    Integer,
+    Json,
+    ListOf,
+    Many,
+    Shape,
+    Text,
+    Url,
+    Uuid,
+)
 
-from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .models import DeliveryStatus
 
-
-def endpoint_payload(endpoint: WebhookEndpoint, *, with_secret: bool = False) -> dict:
-    body = {
-        "id": str(endpoint.uuid),
-        "url": endpoint.url,
-        "events": list(endpoint.events),
-        "description": endpoint.description,
-        "active": endpoint.active,
-        "disabledReason": endpoint.disabled_reason or None,
-        "disabledAt": iso(endpoint.disabled_at),
-        "createdAt": iso(endpoint.created_at),
-        "updatedAt": iso(endpoint.updated_at),
-    }
-    if with_secret:
-        body["secret"] = endpoint.secret
-    return body
-
-
-def attempt_payload(attempt: WebhookAttempt) -> dict:
-    return {
-        "attemptedAt": iso(attempt.attempted_at),
-        "succeeded": attempt.succeeded,
-        "statusCode": attempt.status_code,
-        "durationMs": attempt.duration_ms,
-        "responseExcerpt": attempt.response_excerpt,
-        "error": attempt.error or None,
-    }
-
-
-def delivery_payload(delivery: WebhookDelivery) -> dict:
-    return {
-        "id": str(delivery.uuid),
-        "webhookId": str(delivery.endpoint.uuid),
-        "eventId": delivery.event.webhook_id,  # the webhook-id header receivers see
-        "event": delivery.event.event,
-        "status": delivery.status,
-        "attemptCount": delivery.attempt_count,
-        "lastStatusCode": delivery.last_status_code,
-        "nextAttemptAt": iso(delivery.next_attempt_at),
-        "createdAt": iso(delivery.created_at),
-        "settledAt": iso(delivery.settled_at),
-        "data": delivery.event.data,
-        "attempts": [attempt_payload(a) for a in delivery.attempts.all()],
-    }
+ENDPOINT = Shape("Webhook", {
+    "id": Uuid("uuid"),
+    "url": Url("url"),
+    "events": ListOf(Text, "events"),
+    "description": Text("description"),
+    "active": Boolean("active"),
+    "disabledReason": Text(lambda endpoint: endpoint.disabled_reason or None, null=True),
+    "disabledAt": Instant("disabled_at", null=True),
+    "createdAt": Instant("created_at"),
+    "updatedAt": Instant("updated_at"),
+})
+CREATED_ENDPOINT = ENDPOINT.extend("WebhookCreated", {
+    "secret": Text("secret", "whsec_...; shown only here"),
+})
+ATTEMPT = Shape("WebhookAttempt", {
+    "attemptedAt": Instant("attempted_at"),
+    "succeeded": Boolean("succeeded"),
+    "statusCode": Integer("status_code", null=True),
+    "durationMs": Integer("duration_ms"),
+    "responseExcerpt": Text("response_excerpt"),
+    "error": Text(lambda attempt: attempt.error or None, null=True),
+})
+DELIVERY = Shape("WebhookDelivery", {
+    "id": Uuid("uuid"),
+    "webhookId": Uuid("endpoint.uuid"),
+    "eventId": Text("event.webhook_id", "The webhook-id header of every attempt"),
+    "event": Text("event.event"),
+    "status": Choice(DeliveryStatus.choices, "status"),
+    "attemptCount": Integer("attempt_count"),
+    "lastStatusCode": Integer("last_status_code", null=True),
+    "nextAttemptAt": Instant("next_attempt_at", null=True),
+    "createdAt": Instant("created_at"),
+    "settledAt": Instant("settled_at", null=True),
+    "data": Json("event.data"),
+    "attempts": Many(ATTEMPT, lambda delivery: delivery.attempts.all()),
+})

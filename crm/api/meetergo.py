@@ -9,36 +9,31 @@ Termin's own shapes; both call the same services and selectors.
 
 import math
 import re
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_serializer,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from scheduling.api.appointments import AppointmentOutput
 from scheduling.api.base import ApiViewSet
 from scheduling.api.fields import StrictSerializer
 from scheduling.api.pagination import MAX_PAGE
 from scheduling.api.permissions import api_context
+from scheduling.api.shapes import Instant, Integer, ListOf, Many, One, Shape, Uuid, key
 from scheduling.choices import Role
 from scheduling.errors import NotFound
-from scheduling.payloads import appointment_payload
-from scheduling.timeutils import iso
+from scheduling.payloads import APPOINTMENT
 
 from .. import selectors, services
 from ..models import Contact
-from ..payloads import contact_item
+from ..payloads import CONTACT_ITEM
 from ..selectors import SORT_FIELDS, ContactAppointments
 from ..services.validation import FROM_PUBLIC
 from .permissions import DELETE_FORBIDDEN, ContactPermission
-from .views import LIST_PARAMETERS, BulkOutput, ContactInput, _bulk_body
+from .views import BULK_RESULT, LIST_PARAMETERS, ContactInput
 
 # ``tags``, ``tags[]`` (axios) and ``tags[0]`` (qs): the ways clients repeat a parameter.
 TAGS_PARAMETER = re.compile(r"^tags(\[\d*\])?$")
@@ -115,48 +110,30 @@ class BulkDeleteBody(StrictSerializer):
         return ids
 
 
-ContactItem = inline_serializer("CrmContactItem", {
-    "id": serializers.UUIDField(),
-    "firstName": serializers.CharField(),
-    "lastName": serializers.CharField(),
-    "email": serializers.EmailField(allow_null=True),
-    "phoneNumber": serializers.CharField(allow_null=True),
-    "language": serializers.CharField(allow_null=True,
-                                      help_text="Always null: Termin keeps no contact language"),
-    "tags": serializers.ListField(child=serializers.CharField()),
-    "notes": serializers.CharField(allow_null=True),
-    "crmCompanyId": serializers.UUIDField(allow_null=True),
-    "accountOwnerId": serializers.UUIDField(allow_null=True),
-    "additionalData": serializers.DictField(),
-    "noShowCount": serializers.IntegerField(),
-    "eventCount": serializers.IntegerField(help_text="Termin's own: timeline entries"),
-    "lastSeenAt": serializers.DateTimeField(allow_null=True, help_text="Termin's own"),
-    "createdAt": serializers.DateTimeField(),
-    "updatedAt": serializers.DateTimeField(),
-})
+class _Details(NamedTuple):
+    contact: Contact
+    found: ContactAppointments
 
 
-class CrmContactDetails(serializers.Serializer):
-    item = ContactItem
-    appointments = type(AppointmentOutput)(
-        many=True, help_text="The contact's appointments, newest first "
-        f"(at most {selectors.APPOINTMENTS_SHOWN})")
-    nextAppointmentIso = serializers.DateTimeField(
-        allow_null=True, help_text="Start of the next upcoming appointment, if any")
-
-
-@extend_schema_serializer(many=False)
-class CrmContactSearchResult(serializers.Serializer):
-    result = CrmContactDetails(many=True)
-    page = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    total = serializers.IntegerField()
-    totalPages = serializers.IntegerField()
-
-
-BulkDeleteOutput = inline_serializer("CrmContactBulkDeleteResult", {
-    "deleted": serializers.IntegerField(),
-    "ids": serializers.ListField(child=serializers.UUIDField()),
+# meetergo's answer about one contact.
+DETAILS = Shape("CrmContactDetails", {
+    "item": One(CONTACT_ITEM, "contact"),
+    "appointments": Many(APPOINTMENT, "found.appointments",
+                         "The contact's appointments, newest first "
+                         f"(at most {selectors.APPOINTMENTS_SHOWN})"),
+    "nextAppointmentIso": Instant("found.next_start",
+                                  "Start of the next upcoming appointment, if any", null=True),
+}, prepare=_Details)
+SEARCH_RESULT = Shape("CrmContactSearchResult", {
+    "result": Many(DETAILS, key("result"), built=True),
+    "page": Integer(key("page")),
+    "limit": Integer(key("limit")),
+    "total": Integer(key("total")),
+    "totalPages": Integer(key("totalPages")),
+}, envelope=True)
+BULK_DELETED = Shape("CrmContactBulkDeleteResult", {
+    "deleted": Integer(len),
+    "ids": ListOf(Uuid, lambda ids: [str(one) for one in ids]),
 })
 
 # /v4/crm's filters (``tags`` also as ``tags[]`` here), and meetergo's page and limit.
@@ -178,18 +155,9 @@ class MeetergoContactPermission(ContactPermission):
         return super().has_permission(request, view)
 
 
-def details_body(contact: Contact, found: ContactAppointments) -> dict:
-    """``{item, appointments, nextAppointmentIso}``: meetergo's answer about one contact."""
-    return {
-        "item": contact_item(contact),
-        "appointments": [appointment_payload(a) for a in found.appointments],
-        "nextAppointmentIso": iso(found.next_start),
-    }
-
-
 def details_bodies(contacts: list[Contact]) -> list[dict]:
     found = selectors.contacts_appointments(contacts, now=timezone.now())
-    return [details_body(contact, found[contact.pk]) for contact in contacts]
+    return [DETAILS.build(contact, found[contact.pk]) for contact in contacts]
 
 
 @extend_schema(tags=["CRM (meetergo)"])
@@ -207,7 +175,7 @@ class MeetergoContactViewSet(ApiViewSet):
     def get_object(self) -> Contact:
         return selectors.contact_get(company=self.ctx.company, contact_id=self.kwargs["pk"])
 
-    @extend_schema(parameters=SEARCH_PARAMETERS, responses={200: CrmContactSearchResult},
+    @extend_schema(parameters=SEARCH_PARAMETERS, responses={200: SEARCH_RESULT.schema()},
                    summary="Search contacts (page from 1)")
     def list(self, request):
         query = ContactSearch(data=request.query_params)
@@ -222,10 +190,11 @@ class MeetergoContactViewSet(ApiViewSet):
         page, limit = params["page"], params["limit"]
         total = contacts.count()
         rows = list(selectors.with_related(contacts)[(page - 1) * limit:page * limit])
-        return Response({"result": details_bodies(rows), "page": page, "limit": limit,
-                         "total": total, "totalPages": math.ceil(total / limit)})
+        return Response(SEARCH_RESULT.build({
+            "result": details_bodies(rows), "page": page, "limit": limit, "total": total,
+            "totalPages": math.ceil(total / limit)}))
 
-    @extend_schema(request=ContactBody, responses={201: CrmContactDetails},
+    @extend_schema(request=ContactBody, responses={201: DETAILS.schema()},
                    summary="Create a contact (email or phoneNumber required)")
     def create(self, request):
         data = self._input(partial=False)
@@ -235,7 +204,7 @@ class MeetergoContactViewSet(ApiViewSet):
     @extend_schema(parameters=[
         OpenApiParameter("contactId", str, description="The contact's id"),
         OpenApiParameter("attendeeId", str, description="An attendee id of one of its bookings"),
-    ], responses={200: CrmContactDetails}, summary="A contact by its id or an attendee id")
+    ], responses={200: DETAILS.schema()}, summary="A contact by its id or an attendee id")
     @action(detail=False, methods=["get"])
     def details(self, request):
         query = DetailsQuery(data=request.query_params)
@@ -252,13 +221,13 @@ class MeetergoContactViewSet(ApiViewSet):
             contact = by_attendee
         return Response(details_bodies([contact])[0])
 
-    @extend_schema(parameters=[ID_PARAMETER], responses={200: CrmContactDetails},
+    @extend_schema(parameters=[ID_PARAMETER], responses={200: DETAILS.schema()},
                    summary="A contact by its id (as /crm/details?contactId=)")
     def retrieve(self, request, pk=None):
         return Response(details_bodies([self.get_object()])[0])
 
     @extend_schema(parameters=[ID_PARAMETER], request=ContactBody,
-                   responses={200: CrmContactDetails},
+                   responses={200: DETAILS.schema()},
                    summary="Change the fields given; tags given replace the contact's tags")
     def partial_update(self, request, pk=None):
         contact = self.get_object()
@@ -266,7 +235,7 @@ class MeetergoContactViewSet(ApiViewSet):
         contact = services.contact_update(contact=contact, actor=self.actor, **data)
         return Response(details_bodies([contact])[0])
 
-    @extend_schema(parameters=[ID_PARAMETER], responses={200: CrmContactDetails},
+    @extend_schema(parameters=[ID_PARAMETER], responses={200: DETAILS.schema()},
                    summary="Delete a contact and its timeline; answers it as it was")
     def destroy(self, request, pk=None):
         contact = self.get_object()
@@ -274,7 +243,7 @@ class MeetergoContactViewSet(ApiViewSet):
         services.contact_delete(contact=contact, actor=self.actor)
         return Response(body)
 
-    @extend_schema(request=BulkBody, responses={200: BulkOutput},
+    @extend_schema(request=BulkBody, responses={200: BULK_RESULT.schema()},
                    summary="Create or update up to 1,000 contacts, matched by email "
                    "({contacts: [...]} or a bare array)")
     @action(detail=False, methods=["post"])
@@ -284,9 +253,9 @@ class MeetergoContactViewSet(ApiViewSet):
         body.is_valid(raise_exception=True)
         results = services.contacts_bulk_upsert(
             company=self.ctx.company, rows=body.validated_data["contacts"], actor=self.actor)
-        return Response(_bulk_body(results))
+        return Response(BULK_RESULT.build(results))
 
-    @extend_schema(request=BulkDeleteBody, responses={200: BulkDeleteOutput},
+    @extend_schema(request=BulkDeleteBody, responses={200: BULK_DELETED.schema()},
                    summary="Delete contacts by id, all or none (owners and admins)")
     @action(detail=False, methods=["post"], url_path="bulk-delete")
     def bulk_delete(self, request):
@@ -302,7 +271,7 @@ class MeetergoContactViewSet(ApiViewSet):
         with transaction.atomic():
             for contact in contacts:
                 services.contact_delete(contact=contact, actor=self.actor)
-        return Response({"deleted": len(contacts), "ids": [str(key) for key in ids]})
+        return Response(BULK_DELETED.build(ids))
 
     def _input(self, *, partial: bool) -> dict:
         serializer = ContactBody(data=self.request.data, partial=partial)

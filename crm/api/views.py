@@ -1,17 +1,18 @@
 """``/v4/crm``: contacts, bulk upsert, search and the timeline."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from scheduling.api.base import ApiViewSet
+from scheduling.api.shapes import Choice, Integer, ListOf, Many, Mapping, Shape, Text, Uuid, key
 from scheduling.choices import Role
 from scheduling.models import Membership
 
 from .. import selectors, services
 from ..models import Contact
-from ..payloads import contact_payload, event_payload
+from ..payloads import CONTACT, EVENT
 from ..selectors import SORT_FIELDS
 from ..services.validation import from_public_names
 from .permissions import ContactPermission
@@ -63,50 +64,21 @@ class ContactQuery(serializers.Serializer):
     sortOrder = serializers.ChoiceField(choices=["ASC", "DESC", "asc", "desc"], default="DESC")
 
 
-ContactOutput = inline_serializer("Contact", {
-    "id": serializers.UUIDField(),
-    "firstName": serializers.CharField(),
-    "lastName": serializers.CharField(),
-    "email": serializers.EmailField(allow_null=True),
-    "phoneNumber": serializers.CharField(allow_null=True),
-    "tags": serializers.ListField(child=serializers.CharField()),
-    "notes": serializers.CharField(),
-    "crmCompanyId": serializers.UUIDField(allow_null=True),
-    "accountOwnerId": serializers.UUIDField(allow_null=True),
-    "additionalData": serializers.DictField(),
-    "noShowCount": serializers.IntegerField(),
-    "eventCount": serializers.IntegerField(),
-    "lastSeenAt": serializers.DateTimeField(allow_null=True),
-    "createdAt": serializers.DateTimeField(),
-    "updatedAt": serializers.DateTimeField(),
+BULK_ROW = Shape("ContactBulkRow", {
+    "index": Integer("index"),
+    "status": Choice(["created", "updated", "unchanged", "error"], "status"),
+    "id": Uuid("contact.uuid", null=True),
+    "email": Text(lambda row: (row.contact.email or None) if row.contact else None, null=True),
+    "errors": ListOf(Mapping, "errors"),
 })
+BULK_RESULT = Shape("ContactBulkResult", {
+    "created": Integer(key("created")),
+    "updated": Integer(key("updated")),
+    "unchanged": Integer(key("unchanged")),
+    "failed": Integer(key("error")),
+    "results": Many(BULK_ROW, key("results")),
+}, prepare=lambda results: {**services.bulk.summary(results), "results": results})
 
-EventOutput = inline_serializer("ContactEvent", {
-    "id": serializers.UUIDField(),
-    "contactId": serializers.UUIDField(),
-    "type": serializers.CharField(),
-    "meetingTypeTitle": serializers.CharField(allow_null=True),
-    "meetingTypeSlug": serializers.CharField(allow_null=True),
-    "roomName": serializers.CharField(allow_null=True),
-    "roomDisplayName": serializers.CharField(allow_null=True),
-    "attendeeId": serializers.UUIDField(allow_null=True),
-    "metadata": serializers.DictField(allow_null=True),
-    "occurredAt": serializers.DateTimeField(),
-})
-
-BulkOutput = inline_serializer("ContactBulkResult", {
-    "created": serializers.IntegerField(),
-    "updated": serializers.IntegerField(),
-    "unchanged": serializers.IntegerField(),
-    "failed": serializers.IntegerField(),
-    "results": inline_serializer("ContactBulkRow", {
-        "index": serializers.IntegerField(),
-        "status": serializers.ChoiceField(choices=["created", "updated", "unchanged", "error"]),
-        "id": serializers.UUIDField(allow_null=True),
-        "email": serializers.CharField(allow_null=True),
-        "errors": serializers.ListField(child=serializers.DictField()),
-    }, many=True),
-})
 
 LIST_PARAMETERS = [
     OpenApiParameter("searchTerm", str, description="Substring of name, email or phone"),
@@ -138,7 +110,7 @@ class ContactViewSet(ApiViewSet):
     def actor(self) -> services.Actor:
         return services.Actor.from_api_context(self.ctx)
 
-    @extend_schema(parameters=LIST_PARAMETERS, responses={200: ContactOutput})
+    @extend_schema(parameters=LIST_PARAMETERS, responses={200: CONTACT.schema()})
     def list(self, request):
         query = ContactQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -154,7 +126,7 @@ class ContactViewSet(ApiViewSet):
         # A separate count, not COUNT(*) OVER (): with the window PostgreSQL 15
         # may walk the created_at index over every row for an unselective term.
         page = self.paginate_queryset(selectors.with_related(contacts))
-        return self.get_paginated_response([contact_payload(c) for c in page])
+        return self.get_paginated_response([CONTACT.build(c) for c in page])
 
     def _owner_pk(self, owner_uuid) -> int | None:
         if owner_uuid is None:
@@ -164,42 +136,42 @@ class ContactViewSet(ApiViewSet):
         ).first()
         return membership.user_id if membership else -1  # an unknown owner owns nothing
 
-    @extend_schema(request=ContactInput, responses={201: ContactOutput})
+    @extend_schema(request=ContactInput, responses={201: CONTACT.schema()})
     def create(self, request):
         data = self._input(partial=False)
         contact = services.contact_create(company=self.ctx.company, actor=self.actor, **data)
-        return Response(contact_payload(contact), status=status.HTTP_201_CREATED)
+        return Response(CONTACT.build(contact), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: ContactOutput},
+    @extend_schema(responses={200: CONTACT.schema()},
                    summary="A contact by its id, or by the attendeeId of one of its bookings")
     def retrieve(self, request, pk=None):
-        return Response(contact_payload(self.get_object()))
+        return Response(CONTACT.build(self.get_object()))
 
-    @extend_schema(responses={200: ContactOutput},
+    @extend_schema(responses={200: CONTACT.schema()},
                    parameters=[OpenApiParameter("attendee_id", str, OpenApiParameter.PATH)],
                    summary="The contact of a booking's attendee (the attendeeId of webhooks)")
     @action(detail=False, methods=["get"], url_path=r"attendee/(?P<attendee_id>[^/.]+)")
     def attendee(self, request, attendee_id=None):
-        return Response(contact_payload(
+        return Response(CONTACT.build(
             selectors.contact_get(company=self.ctx.company, contact_id=attendee_id)))
 
-    @extend_schema(request=ContactInput, responses={200: ContactOutput})
+    @extend_schema(request=ContactInput, responses={200: CONTACT.schema()})
     def partial_update(self, request, pk=None):
         contact = self.get_object()
         data = self._input(partial=True)
         contact = services.contact_update(contact=contact, actor=self.actor, **data)
-        return Response(contact_payload(contact))
+        return Response(CONTACT.build(contact))
 
-    @extend_schema(responses={200: ContactOutput},
+    @extend_schema(responses={200: CONTACT.schema()},
                    summary="Delete a contact and its timeline; answers the contact as it was")
     def destroy(self, request, pk=None):
         contact = self.get_object()
         self.check_object_permissions(request, contact)
-        body = contact_payload(contact)
+        body = CONTACT.build(contact)
         services.contact_delete(contact=contact, actor=self.actor)
         return Response(body)
 
-    @extend_schema(request=BulkInput, responses={200: BulkOutput},
+    @extend_schema(request=BulkInput, responses={200: BULK_RESULT.schema()},
                    summary="Create or update up to 1,000 contacts, matched by email")
     @action(detail=False, methods=["post"])
     def bulk(self, request):
@@ -208,9 +180,9 @@ class ContactViewSet(ApiViewSet):
         results = services.contacts_bulk_upsert(
             company=self.ctx.company, rows=serializer.validated_data["contacts"], actor=self.actor
         )
-        return Response(_bulk_body(results))
+        return Response(BULK_RESULT.build(results))
 
-    @extend_schema(responses={200: EventOutput.__class__(many=True)},  # a page, with page and limit
+    @extend_schema(responses={200: EVENT.schema(many=True)},  # a page, with page and limit
                    summary="The contact's timeline, newest first")
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
@@ -218,29 +190,9 @@ class ContactViewSet(ApiViewSet):
         page = self.paginate_queryset(selectors.event_list(contact=contact))
         for event in page:
             event.contact = contact
-        return self.get_paginated_response([event_payload(e) for e in page])
+        return self.get_paginated_response([EVENT.build(e) for e in page])
 
     def _input(self, *, partial: bool) -> dict:
         serializer = ContactInput(data=self.request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         return serializer.to_service_kwargs(company=self.ctx.company, partial=partial)
-
-
-def _bulk_body(results: list[services.RowResult]) -> dict:
-    counts = services.bulk.summary(results)
-    return {
-        "created": counts["created"],
-        "updated": counts["updated"],
-        "unchanged": counts["unchanged"],
-        "failed": counts["error"],
-        "results": [
-            {
-                "index": r.index,
-                "status": r.status,
-                "id": str(r.contact.uuid) if r.contact else None,
-                "email": (r.contact.email or None) if r.contact else None,
-                "errors": r.errors,
-            }
-            for r in results
-        ],
-    }

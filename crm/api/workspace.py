@@ -9,7 +9,7 @@ found", the same answer as for a workspace that does not exist.
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
@@ -19,11 +19,12 @@ from scheduling.api.auth import ApiContext, ApiKeyAuthentication
 from scheduling.api.base import ApiView
 from scheduling.api.errors import exception_handler as api_exception_handler
 from scheduling.api.pagination import MAX_PAGE
+from scheduling.api.shapes import Boolean, Integer, Many, One, Shape, itself, key
 from scheduling.choices import Role
 from scheduling.services.access import session_access
 
 from .. import selectors, services
-from ..payloads import workspace_contact, workspace_event
+from ..payloads import WORKSPACE_CONTACT, WORKSPACE_CONTACT_FIELDS, WORKSPACE_EVENT
 from .permissions import DELETE_FORBIDDEN
 
 WORKSPACE_NOT_FOUND = "Workspace not found"
@@ -88,13 +89,14 @@ class PageQuery(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-def paginated(request, queryset, key: str, render) -> Response:
+def paginated(request, queryset, shape) -> Response:
+    """A page of ``queryset`` in ``shape`` (``CONTACT_PAGE`` or ``EVENT_PAGE``)."""
     query = PageQuery(data=request.query_params)
     query.is_valid(raise_exception=True)
     page, limit = query.validated_data["page"], query.validated_data["limit"]
     offset = (page - 1) * limit
-    items = [render(item) for item in queryset[offset : offset + limit]]
-    return Response({key: items, "total": queryset.count(), "page": page, "limit": limit})
+    return Response(shape.build({"items": queryset[offset : offset + limit],
+                                 "total": queryset.count(), "page": page, "limit": limit}))
 
 
 class WorkspaceView(ApiView):
@@ -108,30 +110,22 @@ class WorkspaceView(ApiView):
         return selectors.contact_get_by_pk(company=self.ctx.company, pk=contact_id)
 
 
-WorkspaceContact = inline_serializer("WorkspaceContact", {
-    "id": serializers.IntegerField(),
-    "workspace_id": serializers.IntegerField(),
-    "name": serializers.CharField(),
-    "email": serializers.EmailField(allow_null=True),
-    "event_count": serializers.IntegerField(),
-    "last_seen_at": serializers.IntegerField(allow_null=True),
-    "created_at": serializers.IntegerField(),
-    "updated_at": serializers.IntegerField(),
+def _page(name: str, items_key: str, item: Shape) -> Shape:
+    """The workspace API's page: ``{<items>, total, page, limit}``."""
+    return Shape(name, {
+        items_key: Many(item, key("items")),
+        "total": Integer(key("total")),
+        "page": Integer(key("page")),
+        "limit": Integer(key("limit")),
+    })
+
+
+CONTACT_PAGE = _page("WorkspaceContactList", "contacts", WORKSPACE_CONTACT)
+EVENT_PAGE = _page("WorkspaceContactEvents", "events", WORKSPACE_EVENT)
+CONTACT_DETAIL = Shape("WorkspaceContactDetail", {
+    "contact": One(WORKSPACE_CONTACT_FIELDS, itself),
 })
-WorkspaceEvent = inline_serializer("WorkspaceContactEvent", {
-    "id": serializers.IntegerField(),
-    "contact_id": serializers.IntegerField(),
-    "workspace_id": serializers.IntegerField(),
-    "event_type": serializers.CharField(),
-    "room_id": serializers.IntegerField(allow_null=True),
-    "room_name": serializers.CharField(allow_null=True),
-    "room_display_name": serializers.CharField(allow_null=True),
-    "booking_page_id": serializers.IntegerField(allow_null=True),
-    "booking_page_title": serializers.CharField(allow_null=True),
-    "booking_page_slug": serializers.CharField(allow_null=True),
-    "metadata": serializers.CharField(allow_null=True),
-    "created_at": serializers.IntegerField(),
-})
+OK = Shape("WorkspaceOk", {"ok": Boolean(lambda _: True)})
 PAGE_PARAMETERS = [
     OpenApiParameter("page", int, description=f"Page number (1-{MAX_PAGE})", default=1),
     OpenApiParameter("limit", int, description="Items per page (1-100)", default=50),
@@ -143,11 +137,7 @@ class ContactListView(WorkspaceView):
     @extend_schema(
         parameters=[OpenApiParameter("search", str, description="Name or email substring"),
                     *PAGE_PARAMETERS],
-        responses={200: inline_serializer("WorkspaceContactList", {
-            "contacts": WorkspaceContact.__class__(many=True),
-            "total": serializers.IntegerField(), "page": serializers.IntegerField(),
-            "limit": serializers.IntegerField(),
-        })},
+        responses={200: CONTACT_PAGE.schema()},
         summary="Contacts of the workspace, most recently seen first",
         operation_id="workspace_contacts_list",
     )
@@ -155,38 +145,27 @@ class ContactListView(WorkspaceView):
         contacts = selectors.contact_list_recently_seen(
             company=self.ctx.company, search=request.query_params.get("search", "")
         )
-        return paginated(request, contacts, "contacts", workspace_contact)
+        return paginated(request, contacts, CONTACT_PAGE)
 
 
 @extend_schema(tags=["Workspace contacts"])
 class ContactDetailView(WorkspaceView):
-    @extend_schema(responses={200: inline_serializer("WorkspaceContactDetail", {
-        "contact": inline_serializer("WorkspaceContactFields", {
-            "id": serializers.IntegerField(), "workspace_id": serializers.IntegerField(),
-            "name": serializers.CharField(), "email": serializers.EmailField(allow_null=True),
-            "created_at": serializers.IntegerField(), "updated_at": serializers.IntegerField(),
-        }),
-    })}, summary="One contact (without its timeline figures)")
+    @extend_schema(responses={200: CONTACT_DETAIL.schema()},
+                   summary="One contact (without its timeline figures)")
     def get(self, request, workspace_id: int, contact_id: int):
-        return Response({"contact": workspace_contact(self.contact(contact_id),
-                                                      with_timeline=False)})
+        return Response(CONTACT_DETAIL.build(self.contact(contact_id)))
 
-    @extend_schema(responses={200: inline_serializer("WorkspaceOk", {
-        "ok": serializers.BooleanField()})}, summary="Delete a contact and its events")
+    @extend_schema(responses={200: OK.schema()}, summary="Delete a contact and its events")
     def delete(self, request, workspace_id: int, contact_id: int):
         contact = self.contact(contact_id)
         services.contact_delete(contact=contact, actor=services.Actor.from_api_context(self.ctx))
-        return Response({"ok": True})
+        return Response(OK.build(contact))
 
 
 @extend_schema(tags=["Workspace contacts"])
 class ContactEventsView(WorkspaceView):
-    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: inline_serializer(
-        "WorkspaceContactEvents", {
-            "events": WorkspaceEvent.__class__(many=True),
-            "total": serializers.IntegerField(), "page": serializers.IntegerField(),
-            "limit": serializers.IntegerField(),
-        })}, summary="The contact's timeline, most recent first")
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: EVENT_PAGE.schema()},
+                   summary="The contact's timeline, most recent first")
     def get(self, request, workspace_id: int, contact_id: int):
         events = selectors.event_list(contact=self.contact(contact_id))
-        return paginated(request, events, "events", workspace_event)
+        return paginated(request, events, EVENT_PAGE)

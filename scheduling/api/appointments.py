@@ -6,18 +6,13 @@ Members' paths follow meetergo's appointment pages as well as Termin's own:
 meetergo's shapes; ``POST .../cancel`` and ``DELETE`` are one cancel;
 ``POST .../reschedule`` and ``PATCH .../guest-emails`` are meetergo's. Every
 appointment answer carries meetergo's documented fields beside Termin's
-(``payloads.appointment_payload``)."""
+(``payloads.APPOINTMENT``)."""
 
 import datetime as dt
 
 from django.db.models import Q
 from django.http import HttpResponse
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -27,13 +22,14 @@ from rest_framework.views import APIView
 
 from .. import publiclimits, selectors
 from ..choices import Channel, Role
-from ..models import Appointment, AppointmentStatus, CancelSource
-from ..payloads import appointment_payload
+from ..models import Appointment, AppointmentStatus
+from ..payloads import APPOINTMENT, APPOINTMENT_FOR_ATTENDEE
 from ..services import appointments as services
 from ..services.rules import MAX_BRINGALONG
 from .base import ApiView, ApiViewSet
 from .fields import OffsetDateTimeField, StrictSerializer
 from .pagination import MAX_PAGE
+from .shapes import Integer, Many, One, Shape, itself, key
 from .slots import DateOrDateTimeField
 
 SECRET_HEADER = "x-appointment-secret"
@@ -43,130 +39,17 @@ IGNORE_AVAILABILITY_ROLE = "ignoreAvailability is allowed to owners and admins o
 # --- answers ---------------------------------------------------------------------------
 
 
-class AppointmentAttendee(serializers.Serializer):
-    """An attendee as appointments and booking events show them."""
-
-    id = serializers.UUIDField(help_text="meetergo's name of attendeeId (the same value)")
-    attendeeId = serializers.UUIDField()
-    email = serializers.EmailField(allow_null=True)
-    firstname = serializers.CharField()
-    lastname = serializers.CharField()
-    fullname = serializers.CharField()
-    phone = serializers.CharField(allow_null=True)
-    language = serializers.CharField(allow_null=True)
-    timezone = serializers.CharField(allow_null=True)
-    receiveReminders = serializers.BooleanField()
-    notes = serializers.DictField()
-
-
-class AppointmentHostOutput(serializers.Serializer):
-    """A host as meetergo shows it (``oldBooking.hosts.map(h => h.id)``)."""
-
-    id = serializers.UUIDField()
-    email = serializers.EmailField(allow_null=True,
-                                   help_text="null in the attendee's view (/v4/public)")
-    givenName = serializers.CharField()
-    familyName = serializers.CharField()
-    fullName = serializers.CharField()
-    slug = serializers.CharField()
-
-
-class AppointmentCancelOutput(serializers.Serializer):
-    actionSource = serializers.ChoiceField(
-        choices=CancelSource.choices, allow_null=True,
-        help_text="Who ended it: attendee, host, admin (also staff in the admin console "
-        "and a host's removal), system (a provisional hold expired); null for "
-        "appointments cancelled before Termin kept it")
-    actionAt = serializers.DateTimeField()
-    actionBy = serializers.CharField(
-        allow_null=True, help_text="The id of the user or attendee who did it, if known")
-    reason = serializers.CharField(allow_null=True)
-
-
-class AppointmentMeetingInfoOutput(serializers.Serializer):
-    name = serializers.CharField()
-    description = serializers.CharField(allow_blank=True)
-    duration = serializers.IntegerField()
-    channel = serializers.CharField()
-    meetingLink = serializers.URLField(allow_null=True)
-
-
-class AppointmentHostingInfoOutput(serializers.Serializer):
-    mainHost = serializers.UUIDField(allow_null=True, help_text="The first host's id")
-    meetingLink = serializers.URLField(allow_null=True)
-
-
-class AppointmentMeetingTypeInfoOutput(serializers.Serializer):
-    name = serializers.CharField()
-    duration = serializers.IntegerField()
-
-
-class AppointmentMeetingTypeOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    slug = serializers.CharField()
-    meetingInfo = AppointmentMeetingTypeInfoOutput()
-
-
-def _appointment_fields(*, internal: bool) -> dict:
-    fields = {
-    "id": serializers.UUIDField(),
-    "appointmentId": serializers.UUIDField(),
-    "meetingTypeId": serializers.UUIDField(allow_null=True),
-    "meetingTypeTitle": serializers.CharField(),
-    "status": serializers.ChoiceField(choices=AppointmentStatus.choices),
-    "start": serializers.DateTimeField(),
-    "end": serializers.DateTimeField(),
-    "duration": serializers.IntegerField(),
-    "channel": serializers.CharField(),
-    "location": serializers.CharField(allow_null=True),
-    "meetingLink": serializers.URLField(allow_null=True),
-    "icsTitle": serializers.CharField(),
-    "icsDescription": serializers.CharField(),
-    "hostIds": serializers.ListField(child=serializers.UUIDField()),
-    "hosts": AppointmentHostOutput(many=True),
-    "attendee": AppointmentAttendee(),
-    "attendees": AppointmentAttendee(many=True),
-    "attendeeIds": serializers.ListField(child=serializers.UUIDField()),
-    "bringalongEmails": serializers.ListField(child=serializers.EmailField()),
-    "isCancelled": serializers.BooleanField(
-        help_text="true once cancelled, declined or expired"),
-    "cancel": AppointmentCancelOutput(allow_null=True, help_text="null while it takes place"),
-    "meetingInfo": AppointmentMeetingInfoOutput(),
-    "hostingInfo": AppointmentHostingInfoOutput(),
-    "meetingType": AppointmentMeetingTypeOutput(
-        allow_null=True, help_text="null once the meeting type is deleted"),
-    "companyId": serializers.UUIDField(),
-    "expiresAt": serializers.DateTimeField(allow_null=True),
-    "confirmedAt": serializers.DateTimeField(allow_null=True),
-    "cancelledAt": serializers.DateTimeField(allow_null=True),
-    "cancelReason": serializers.CharField(allow_null=True),
-    "noShow": serializers.BooleanField(),
-    "createdAt": serializers.DateTimeField(),
-    "updatedAt": serializers.DateTimeField(),
-    }
-    if internal:
-        fields.update(internalNote=serializers.CharField(), source=serializers.CharField(),
-                      skipNotifications=serializers.BooleanField())
-    return fields
-
-
-AppointmentOutput = inline_serializer("Appointment", _appointment_fields(internal=True))
-PublicOutput = inline_serializer("PublicAppointment", _appointment_fields(internal=False))
-APPOINTMENT_REF = {"$ref": "#/components/schemas/Appointment"}
-# meetergo's answers around the one Appointment shape (raw schemas: no second copy of it).
-APPOINTMENT_PAGE = {
-    "type": "object", "required": ["appointments", "total", "page", "pageSize"],
-    "properties": {
-        "appointments": {"type": "array", "items": APPOINTMENT_REF},
-        "total": {"type": "integer", "example": 1},
-        "page": {"type": "integer", "example": 0, "description": "From 0, as asked"},
-        "pageSize": {"type": "integer", "example": 20},
-    },
-}
-APPOINTMENT_LIST = {"type": "array", "items": APPOINTMENT_REF}
-APPOINTMENT_ENVELOPE = {"type": "object", "required": ["appointment"],
-                        "properties": {"appointment": APPOINTMENT_REF}}
-APPOINTMENT_OR_NULL = {"allOf": [APPOINTMENT_REF], "nullable": True}
+# meetergo's answers around the one Appointment shape.
+APPOINTMENT_PAGE = Shape("AppointmentPage", {
+    "appointments": Many(APPOINTMENT, key("appointments")),
+    "total": Integer(key("total")),
+    "page": Integer(key("page"), "From 0, as asked"),
+    "pageSize": Integer(key("pageSize")),
+})
+RESCHEDULED = Shape("RescheduledAppointment", {
+    "appointment": One(APPOINTMENT, itself),
+})
+APPOINTMENT_OR_NULL = {"allOf": [APPOINTMENT.ref], "nullable": True}
 
 
 # --- requests --------------------------------------------------------------------------
@@ -377,7 +260,7 @@ class AppointmentViewSet(ApiViewSet):
             OpenApiParameter("meetingTypeId", str),
             STATUS_PARAMETER,
         ],
-        responses={200: AppointmentOutput},
+        responses={200: APPOINTMENT.schema()},
         summary="The company's appointments (Termin's list: page from 1, limit)",
     )
     def list(self, request):
@@ -388,7 +271,7 @@ class AppointmentViewSet(ApiViewSet):
         if "hostId" in params:
             rows = rows.filter(host_rows__host__uuid=params["hostId"])
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response([appointment_payload(a) for a in page])
+        return self.get_paginated_response([APPOINTMENT.build(a) for a in page])
 
     @extend_schema(
         parameters=[
@@ -405,7 +288,7 @@ class AppointmentViewSet(ApiViewSet):
             OpenApiParameter("search", str, description="Part of an attendee's name or email, "
                              "or of the meeting type's title"),
         ],
-        responses={200: APPOINTMENT_PAGE},
+        responses={200: APPOINTMENT_PAGE.schema()},
         summary="meetergo's paginated list: the acting user's appointments, pages from 0",
     )
     @action(detail=False, methods=["get"], pagination_class=None)
@@ -419,16 +302,17 @@ class AppointmentViewSet(ApiViewSet):
         page, size = params["page"], query.page_size()
         total = rows.count()
         chosen = list(rows[page * size:(page + 1) * size]) if page * size < total else []
-        return Response({"appointments": [appointment_payload(a) for a in chosen],
-                         "total": total, "page": page, "pageSize": size})
+        return Response(APPOINTMENT_PAGE.build({"appointments": chosen, "total": total,
+                                                "page": page, "pageSize": size}))
 
-    @extend_schema(responses={200: APPOINTMENT_LIST},
+    @extend_schema(responses={200: APPOINTMENT.schema(many=True)},
+                   operation_id="v4_appointment_today_retrieve",
                    summary="The acting user's appointments of today (in their time zone) "
                    "that take place, earliest first")
     @action(detail=False, methods=["get"], pagination_class=None)
     def today(self, request):
         rows = services.appointments_today(company=self.ctx.company, user=self.ctx.user)
-        return Response([appointment_payload(a) for a in rows])
+        return Response([APPOINTMENT.build(a) for a in rows])
 
     @extend_schema(
         responses={200: OpenApiResponse(
@@ -442,13 +326,13 @@ class AppointmentViewSet(ApiViewSet):
         if appointment is None:
             # A JSON null, not an empty body: ``await response.json()`` gives null.
             return HttpResponse(b"null", content_type="application/json")
-        return Response(appointment_payload(appointment))
+        return Response(APPOINTMENT.build(appointment))
 
-    @extend_schema(responses={200: AppointmentOutput})
+    @extend_schema(responses={200: APPOINTMENT.schema()})
     def retrieve(self, request, pk=None):
-        return Response(appointment_payload(self.get_object()))
+        return Response(APPOINTMENT.build(self.get_object()))
 
-    @extend_schema(request=AppointmentPatch, responses={200: AppointmentOutput},
+    @extend_schema(request=AppointmentPatch, responses={200: APPOINTMENT.schema()},
                    summary="Reschedule (a new start or duration, same id) or edit")
     def partial_update(self, request, pk=None):
         appointment = self.get_object()
@@ -456,12 +340,12 @@ class AppointmentViewSet(ApiViewSet):
         appointment = services.appointment_update(appointment=appointment, **kwargs)
         return self._answer(appointment)
 
-    @extend_schema(request=AppointmentCancelInput, responses={200: AppointmentOutput},
+    @extend_schema(request=AppointmentCancelInput, responses={200: APPOINTMENT.schema()},
                    summary="Cancel (as POST .../cancel); answers the appointment")
     def destroy(self, request, pk=None):
         return self._cancel(request)
 
-    @extend_schema(request=AppointmentCancelInput, responses={200: AppointmentOutput},
+    @extend_schema(request=AppointmentCancelInput, responses={200: APPOINTMENT.schema()},
                    summary="Cancel the appointment, or remove one bring-along guest "
                    "(attendeeId); answers the appointment")
     @action(detail=True, methods=["post"])
@@ -477,7 +361,7 @@ class AppointmentViewSet(ApiViewSet):
             attendee_id=data.get("attendeeId"))
         return self._answer(appointment)
 
-    @extend_schema(request=AppointmentRescheduleInput, responses={200: APPOINTMENT_ENVELOPE},
+    @extend_schema(request=AppointmentRescheduleInput, responses={200: RESCHEDULED.schema()},
                    summary="Move to a new start, same duration; answers {appointment}")
     @action(detail=True, methods=["post"])
     def reschedule(self, request, pk=None):
@@ -488,11 +372,11 @@ class AppointmentViewSet(ApiViewSet):
             raise exceptions.PermissionDenied(IGNORE_AVAILABILITY_ROLE)
         moved = services.appointment_reschedule(appointment=appointment, start=data["start"],
                                                 ignore_availability=ignore)
-        return Response({"appointment": self._payload(moved)})
+        return Response(RESCHEDULED.build(self._fresh(moved)))
 
     @extend_schema(
         request=GuestEmailsInput,
-        responses={200: AppointmentOutput, 409: OpenApiResponse(
+        responses={200: APPOINTMENT.schema(), 409: OpenApiResponse(
             {"$ref": "#/components/schemas/Error"},
             description="The appointment is cancelled, declined or expired")},
         summary="Add bring-along guests; each gets the invitation")
@@ -503,14 +387,14 @@ class AppointmentViewSet(ApiViewSet):
         return self._answer(services.appointment_guests_add(appointment=appointment,
                                                             emails=data["emails"]))
 
-    @extend_schema(request=None, responses={200: AppointmentOutput},
+    @extend_schema(request=None, responses={200: APPOINTMENT.schema()},
                    summary="Confirm a provisional booking (host confirmation or the "
                    "attendee's double opt-in)")
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         return self._answer(services.appointment_confirm(appointment=self.get_object()))
 
-    @extend_schema(request=DeclineInput, responses={200: AppointmentOutput},
+    @extend_schema(request=DeclineInput, responses={200: APPOINTMENT.schema()},
                    summary="Decline a provisional booking")
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
@@ -519,19 +403,18 @@ class AppointmentViewSet(ApiViewSet):
         return self._answer(services.appointment_decline(
             appointment=appointment, reason=data.get("reason") or "", actor=self.ctx.user))
 
-    @extend_schema(request=None, responses={200: AppointmentOutput},
+    @extend_schema(request=None, responses={200: APPOINTMENT.schema()},
                    summary="Mark the attendee as a no-show")
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request, pk=None):
         return self._answer(services.appointment_no_show(appointment=self.get_object()))
 
-    def _payload(self, appointment: Appointment) -> dict:
-        fresh = services.appointment_get(company=self.ctx.company,
-                                         appointment_id=appointment.uuid)
-        return appointment_payload(fresh)
+    def _fresh(self, appointment: Appointment) -> Appointment:
+        return services.appointment_get(company=self.ctx.company,
+                                        appointment_id=appointment.uuid)
 
     def _answer(self, appointment: Appointment) -> Response:
-        return Response(self._payload(appointment))
+        return Response(APPOINTMENT.build(self._fresh(appointment)))
 
 
 def _patch(request) -> dict:
@@ -582,19 +465,20 @@ class PublicApiView(ApiView):
     def answer(self, appointment: Appointment) -> Response:
         fresh = services.appointment_for_attendee(
             appointment_id=appointment.uuid, secret=self.request.headers.get(SECRET_HEADER))
-        return Response(appointment_payload(fresh, internal=False))
+        return Response(APPOINTMENT_FOR_ATTENDEE.build(fresh))
 
 
 @extend_schema(tags=["Appointments (attendees)"], parameters=[SECRET_PARAMETER])
 class PublicAppointmentView(PublicApiView):
-    @extend_schema(responses={200: PublicOutput}, summary="The appointment, for its attendee")
+    @extend_schema(responses={200: APPOINTMENT_FOR_ATTENDEE.schema()},
+                   summary="The appointment, for its attendee")
     def get(self, request, pk):
-        return Response(appointment_payload(self.appointment(pk), internal=False))
+        return Response(APPOINTMENT_FOR_ATTENDEE.build(self.appointment(pk)))
 
 
 @extend_schema(tags=["Appointments (attendees)"], parameters=[SECRET_PARAMETER])
 class PublicAppointmentCancelView(PublicApiView):
-    @extend_schema(request=CancelInput, responses={200: PublicOutput},
+    @extend_schema(request=CancelInput, responses={200: APPOINTMENT_FOR_ATTENDEE.schema()},
                    summary="The attendee cancels")
     def post(self, request, pk):
         appointment = self.appointment(pk)
@@ -606,7 +490,7 @@ class PublicAppointmentCancelView(PublicApiView):
 
 @extend_schema(tags=["Appointments (attendees)"], parameters=[SECRET_PARAMETER])
 class PublicAppointmentRescheduleView(PublicApiView):
-    @extend_schema(request=RescheduleInput, responses={200: PublicOutput},
+    @extend_schema(request=RescheduleInput, responses={200: APPOINTMENT_FOR_ATTENDEE.schema()},
                    summary="The attendee moves the appointment to another free slot")
     def post(self, request, pk):
         appointment = self.appointment(pk)

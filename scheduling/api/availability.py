@@ -8,6 +8,7 @@ with ``meetingTypeId`` it returns free slots (exactly like
 import copy
 import uuid
 from collections import defaultdict
+from operator import attrgetter
 
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -21,10 +22,10 @@ from rest_framework.response import Response
 from ..errors import NotFound
 from ..models import AvailabilitySchedule
 from ..services import schedules
-from ..timeutils import iso
 from .base import ApiView, ApiViewSet
 from .fields import StrictSerializer, TimezoneField, UnsupportedField
-from .slots import SLOT_PARAMETERS, SlotsOutput, slots_response
+from .shapes import Boolean, Instant, Json, Many, Shape, Text, Uuid, key
+from .slots import SLOT_PARAMETERS, SLOTS, slots_response
 
 INTERVAL_EXAMPLE = [{"start": "09:00", "end": "17:00"}]
 
@@ -105,60 +106,41 @@ def schedule_service_kwargs(validated: dict) -> dict:
     return {names.get(key, key): value for key, value in validated.items()}
 
 
-_EXCEPTION_OUTPUT = inline_serializer("AvailabilityException", {
-    "start": serializers.DateTimeField(),
-    "end": serializers.DateTimeField(),
-    "available": serializers.BooleanField(),
-}, many=True)
+class _ScheduleFacts:
+    """A schedule's hours in both documents' shapes, worked out once."""
 
-ScheduleOutput = inline_serializer(
-    "AvailabilitySchedule",
-    {
-        "id": serializers.UUIDField(),
-        "userId": serializers.UUIDField(),
-        "name": serializers.CharField(),
-        "timezone": serializers.CharField(),
-        "isDefault": serializers.BooleanField(),
-        "schedule": serializers.JSONField(
-            help_text='meetergo\'s shape: {"monday": {"enabled": true, "hours": [{"start", '
-            '"end"}]}, ...}, all seven days'),
-        "weekly": serializers.JSONField(),
-        "overrides": serializers.JSONField(),
-        "exceptions": _EXCEPTION_OUTPUT,
-        "availabilityExceptions": inline_serializer(
-            "AvailabilityExceptionAlias", {
-                "start": serializers.DateTimeField(),
-                "end": serializers.DateTimeField(),
-                "available": serializers.BooleanField(),
-            }, many=True, help_text="The same as exceptions (the API reference's name)"),
-        "createdAt": serializers.DateTimeField(),
-        "updatedAt": serializers.DateTimeField(),
-    },
-)
+    def __init__(self, schedule: AvailabilitySchedule):
+        self.schedule = schedule
+        self.weekly = {day: schedule.weekly.get(day, []) for day in schedules.WEEKDAYS}
+        self.overrides = [{"date": o.date.isoformat(), "intervals": o.intervals}
+                          for o in schedule.overrides.all()]
+        self.exceptions = schedules.exceptions_from_overrides(self.overrides, schedule.timezone)
 
 
-def schedule_payload(schedule: AvailabilitySchedule) -> dict:
-    """A schedule in Termin's shape (``weekly``, ``overrides``) and meetergo's
-    (``schedule``, ``exceptions``) at once."""
-    weekly = {day: schedule.weekly.get(day, []) for day in schedules.WEEKDAYS}
-    overrides = [
-        {"date": o.date.isoformat(), "intervals": o.intervals} for o in schedule.overrides.all()
-    ]
-    exceptions = schedules.exceptions_from_overrides(overrides, schedule.timezone)
-    return {
-        "id": str(schedule.uuid),
-        "userId": str(schedule.user.uuid),
-        "name": schedule.name,
-        "timezone": schedule.timezone,
-        "isDefault": schedule.is_default,
-        "schedule": schedules.schedule_object(weekly),
-        "weekly": weekly,
-        "overrides": overrides,
-        "exceptions": exceptions,
-        "availabilityExceptions": exceptions,
-        "createdAt": iso(schedule.created_at),
-        "updatedAt": iso(schedule.updated_at),
-    }
+EXCEPTION = Shape("AvailabilityException", {
+    "start": Instant(key("start")),
+    "end": Instant(key("end")),
+    "available": Boolean(key("available")),
+})
+# A schedule in Termin's shape (``weekly``, ``overrides``) and meetergo's
+# (``schedule``, ``exceptions``) at once.
+SCHEDULE = Shape("AvailabilitySchedule", {
+    "id": Uuid("schedule.uuid"),
+    "userId": Uuid("schedule.user.uuid"),
+    "name": Text("schedule.name"),
+    "timezone": Text("schedule.timezone"),
+    "isDefault": Boolean("schedule.is_default"),
+    "schedule": Json(lambda facts: schedules.schedule_object(facts.weekly),
+                     'meetergo\'s shape: {"monday": {"enabled": true, "hours": [{"start", '
+                     '"end"}]}, ...}, all seven days'),
+    "weekly": Json(attrgetter("weekly")),
+    "overrides": Json(attrgetter("overrides")),
+    "exceptions": Many(EXCEPTION, attrgetter("exceptions")),
+    "availabilityExceptions": Many(EXCEPTION, attrgetter("exceptions"),
+                                   "The same as exceptions (the API reference's name)"),
+    "createdAt": Instant("schedule.created_at"),
+    "updatedAt": Instant("schedule.updated_at"),
+}, prepare=_ScheduleFacts)
 
 
 def _optional(parameter: OpenApiParameter) -> OpenApiParameter:
@@ -202,8 +184,8 @@ class AvailabilityViewSet(ApiViewSet):
         ],
         responses={200: PolymorphicProxySerializer(
             component_name="SlotsOrSchedules", resource_type_field_name=None, many=False,
-            serializers=[SlotsOutput, inline_serializer("AvailabilitySchedulePage", {
-                "data": ScheduleOutput.__class__(many=True), "total": serializers.IntegerField(),
+            serializers=[SLOTS.schema(), inline_serializer("AvailabilitySchedulePage", {
+                "data": SCHEDULE.schema(many=True), "total": serializers.IntegerField(),
                 "page": serializers.IntegerField(), "limit": serializers.IntegerField(),
             })],
         )},
@@ -213,9 +195,9 @@ class AvailabilityViewSet(ApiViewSet):
             return slots_response(request, self.ctx)
         queryset = self.get_queryset().filter(user=self.ctx.user)
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response([schedule_payload(s) for s in page])
+        return self.get_paginated_response([SCHEDULE.build(s) for s in page])
 
-    @extend_schema(request=ScheduleInput, responses={201: ScheduleOutput},
+    @extend_schema(request=ScheduleInput, responses={201: SCHEDULE.schema()},
                    summary="Create an availability schedule for the acting user",
                    description="Weekly hours as Termin's weekly or meetergo's schedule (either "
                    "documented shape); date overrides as Termin's overrides or meetergo's "
@@ -225,26 +207,26 @@ class AvailabilityViewSet(ApiViewSet):
         schedule = schedules.schedule_create(
             company=self.ctx.company, user=self.ctx.user, **data
         )
-        return Response(schedule_payload(self._fresh(schedule)), status=status.HTTP_201_CREATED)
+        return Response(SCHEDULE.build(self._fresh(schedule)), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: ScheduleOutput})
+    @extend_schema(responses={200: SCHEDULE.schema()})
     def retrieve(self, request, pk=None):
-        return Response(schedule_payload(self.get_object()))
+        return Response(SCHEDULE.build(self.get_object()))
 
-    @extend_schema(request=ScheduleInput, responses={200: ScheduleOutput},
+    @extend_schema(request=ScheduleInput, responses={200: SCHEDULE.schema()},
                    summary="Change a schedule; weekly (or schedule) and the date overrides "
                    "(overrides, exceptions) are replaced whole")
     def partial_update(self, request, pk=None):
         schedule = self.get_object()
         data = self._validated(partial=True)
         schedule = schedules.schedule_update(schedule=schedule, **data)
-        return Response(schedule_payload(self._fresh(schedule)))
+        return Response(SCHEDULE.build(self._fresh(schedule)))
 
-    @extend_schema(responses={200: ScheduleOutput},
+    @extend_schema(responses={200: SCHEDULE.schema()},
                    summary="Delete a schedule; answers the schedule as it was")
     def destroy(self, request, pk=None):
         schedule = self.get_object()
-        body = schedule_payload(schedule)
+        body = SCHEDULE.build(schedule)
         schedules.schedule_delete(schedule=schedule)
         return Response(body)
 
@@ -264,7 +246,7 @@ class BookingAvailabilityView(ApiView):
     @extend_schema(
         summary="Free slots of a meeting type",
         parameters=SLOT_PARAMETERS,
-        responses={200: SlotsOutput},
+        responses={200: SLOTS.schema()},
     )
     def get(self, request):
         return slots_response(request, self.ctx)

@@ -6,7 +6,7 @@ request is accepted and the field defaulted: the meeting type's own host or
 queue, ``true``, ``{}``.
 """
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -17,6 +17,7 @@ from ..services import bookings, rules
 from ..text import SingleLineField
 from .base import ApiView
 from .fields import StrictSerializer, TimezoneField
+from .shapes import OMIT, Choice, Shape, Text, Url, Uuid
 from .slots import InstantField
 
 BOOKING_TYPES = {AppointmentStatus.PENDING_OPTIN: "DoubleOptIn",
@@ -83,35 +84,37 @@ class BookingInput(StrictSerializer):
     icsDescription = _text(2000)
 
 
-BookingOutput = inline_serializer("BookingCreated", {
-    "appointmentId": serializers.UUIDField(),
-    "secret": serializers.CharField(help_text="Shown once: cancels or reschedules the "
-                                    "appointment without a key (x-appointment-secret)"),
-    "id": serializers.UUIDField(),
-    "meetingLink": serializers.URLField(required=False),
-    "bookingType": serializers.ChoiceField(choices=list(BOOKING_TYPES.values()),
-                                           required=False),
-    "provisionalBookingId": serializers.UUIDField(required=False),
+def _confirmed(value):
+    """A key of a booking that holds its slot at once (else left out)."""
+    return lambda result: OMIT if result.appointment.status in BOOKING_TYPES else value(result)
+
+
+def _provisional(value):
+    """A key of a provisional booking (else left out)."""
+    return lambda result: value(result) if result.appointment.status in BOOKING_TYPES else OMIT
+
+
+# One of two answers: the appointment with its secret, or a provisional booking.
+BOOKING = Shape("BookingCreated", {
+    "appointmentId": Uuid(_confirmed(lambda r: str(r.appointment.uuid)), required=False),
+    "secret": Text(_confirmed(lambda r: r.secret), "Shown once: cancels or reschedules the "
+                   "appointment without a key (x-appointment-secret)", required=False),
+    "id": Uuid(_confirmed(lambda r: str(r.appointment.uuid)), required=False),
+    "meetingLink": Url(_confirmed(lambda r: r.appointment.meeting_link or OMIT),
+                       required=False),
+    "bookingType": Choice(list(BOOKING_TYPES.values()),
+                          _provisional(lambda r: BOOKING_TYPES[r.appointment.status]),
+                          required=False),
+    "provisionalBookingId": Uuid(_provisional(lambda r: str(r.appointment.uuid)),
+                                 required=False),
 })
-
-
-def booking_body(result: bookings.BookingResult) -> dict:
-    appointment = result.appointment
-    if appointment.status in BOOKING_TYPES:
-        return {"bookingType": BOOKING_TYPES[appointment.status],
-                "provisionalBookingId": str(appointment.uuid)}
-    body = {"appointmentId": str(appointment.uuid), "secret": result.secret,
-            "id": str(appointment.uuid)}
-    if appointment.meeting_link:
-        body["meetingLink"] = appointment.meeting_link
-    return body
 
 
 @extend_schema(tags=["Bookings"])
 class BookingView(ApiView):
     """Any member of the key's company may book any of its meeting types."""
 
-    @extend_schema(request=BookingInput, responses={201: BookingOutput},
+    @extend_schema(request=BookingInput, responses={201: BOOKING.schema()},
                    summary="Book a slot: 201 with the appointment, or with a provisional "
                    "booking when the meeting type wants double opt-in or host confirmation")
     def post(self, request):
@@ -132,4 +135,4 @@ class BookingView(ApiView):
                                *data.get("bringalongEmails", [])],
             ics_title=data.get("icsTitle") or "", ics_description=data.get("icsDescription") or "",
         )
-        return Response(booking_body(result), status=status.HTTP_201_CREATED)
+        return Response(BOOKING.build(result), status=status.HTTP_201_CREATED)

@@ -7,17 +7,17 @@ reads someone's calendar); admins and owners see and manage all of the company's
 
 import uuid
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..choices import Role
 from ..errors import NotFound
-from ..models import CalendarConnection, CalendarConnectionType, CalendarFeed
+from ..models import CalendarConnection, CalendarConnectionType
 from ..services import calendars
-from ..timeutils import iso
 from .base import ApiViewSet
+from .shapes import Choice, Instant, Integer, Shape, Text, Url, Uuid
 
 
 class CalendarConnectionInput(serializers.Serializer):
@@ -29,61 +29,33 @@ class CalendarConnectionInput(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-CalendarConnectionOutput = inline_serializer(
-    "CalendarConnection",
-    {
-        "id": serializers.UUIDField(),
-        "userId": serializers.UUIDField(),
-        "type": serializers.ChoiceField(choices=CalendarConnectionType.values),
-        "url": serializers.CharField(),
-        "name": serializers.CharField(),
-        "status": serializers.ChoiceField(
-            choices=["pending", "ok", "error"],
-            help_text="pending: never read yet; error: the last fetch failed (the last good "
-            "busy times still count)"),
-        "lastSyncedAt": serializers.DateTimeField(allow_null=True),
-        "lastError": serializers.CharField(allow_null=True),
-        "lastErrorAt": serializers.DateTimeField(allow_null=True),
-        "busyCount": serializers.IntegerField(help_text="Busy intervals stored from the feed"),
-        "createdAt": serializers.DateTimeField(),
-    },
-)
-FeedOutput = inline_serializer(
-    "CalendarFeed",
-    {
-        "url": serializers.URLField(help_text="Secret address of the acting user's appointments "
-                                    "as an iCalendar feed; subscribe to it from any calendar"),
-        "createdAt": serializers.DateTimeField(),
-        "regeneratedAt": serializers.DateTimeField(),
-    },
-)
-
-
 def connection_status(connection: CalendarConnection) -> str:
     if connection.last_error_at is not None:
         return "error"
     return "ok" if connection.last_synced_at is not None else "pending"
 
 
-def connection_payload(connection: CalendarConnection) -> dict:
-    return {
-        "id": str(connection.uuid),
-        "userId": str(connection.user.uuid),
-        "type": connection.type,
-        "url": connection.url,
-        "name": connection.name,
-        "status": connection_status(connection),
-        "lastSyncedAt": iso(connection.last_synced_at),
-        "lastError": connection.last_error or None,
-        "lastErrorAt": iso(connection.last_error_at),
-        "busyCount": connection.busy_count,
-        "createdAt": iso(connection.created_at),
-    }
-
-
-def feed_payload(feed: CalendarFeed) -> dict:
-    return {"url": calendars.feed_url(feed), "createdAt": iso(feed.created_at),
-            "regeneratedAt": iso(feed.regenerated_at)}
+CONNECTION = Shape("CalendarConnection", {
+    "id": Uuid("uuid"),
+    "userId": Uuid("user.uuid"),
+    "type": Choice(CalendarConnectionType.values, "type"),
+    "url": Text("url"),
+    "name": Text("name"),
+    "status": Choice(["pending", "ok", "error"], connection_status,
+                     "pending: never read yet; error: the last fetch failed (the last good "
+                     "busy times still count)"),
+    "lastSyncedAt": Instant("last_synced_at", null=True),
+    "lastError": Text(lambda connection: connection.last_error or None, null=True),
+    "lastErrorAt": Instant("last_error_at", null=True),
+    "busyCount": Integer("busy_count", "Busy intervals stored from the feed"),
+    "createdAt": Instant("created_at"),
+})
+FEED = Shape("CalendarFeed", {
+    "url": Url(calendars.feed_url, "Secret address of the acting user's appointments as an "
+               "iCalendar feed; subscribe to it from any calendar"),
+    "createdAt": Instant("created_at"),
+    "regeneratedAt": Instant("regenerated_at"),
+})
 
 
 @extend_schema(tags=["Calendar Connections"])
@@ -113,7 +85,7 @@ class CalendarConnectionViewSet(ApiViewSet):
         return connection.user_id
 
     @extend_schema(
-        responses={200: CalendarConnectionOutput},
+        responses={200: CONNECTION.schema()},
         parameters=[OpenApiParameter("userId", str, required=False,
                                      description="Only this user's connections")],
         summary="List calendar connections (a member sees their own)",
@@ -127,9 +99,9 @@ class CalendarConnectionViewSet(ApiViewSet):
             except ValueError as exc:
                 raise serializers.ValidationError({"userId": ["Must be a valid UUID."]}) from exc
         page = self.paginate_queryset(found)
-        return self.get_paginated_response([connection_payload(c) for c in page])
+        return self.get_paginated_response([CONNECTION.build(c) for c in page])
 
-    @extend_schema(request=CalendarConnectionInput, responses={201: CalendarConnectionOutput},
+    @extend_schema(request=CalendarConnectionInput, responses={201: CONNECTION.schema()},
                    summary="Connect an iCalendar feed to the acting user; its first sync "
                    "is queued")
     def create(self, request):
@@ -137,38 +109,38 @@ class CalendarConnectionViewSet(ApiViewSet):
         serializer.is_valid(raise_exception=True)
         connection = calendars.connection_create(
             company=self.ctx.company, user=self.ctx.user, **serializer.validated_data)
-        return Response(connection_payload(connection), status=status.HTTP_201_CREATED)
+        return Response(CONNECTION.build(connection), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: CalendarConnectionOutput})
+    @extend_schema(responses={200: CONNECTION.schema()})
     def retrieve(self, request, pk=None):
-        return Response(connection_payload(self.get_object()))
+        return Response(CONNECTION.build(self.get_object()))
 
-    @extend_schema(responses={200: CalendarConnectionOutput},
+    @extend_schema(responses={200: CONNECTION.schema()},
                    summary="Disconnect a calendar (its busy times go); answers it as it was")
     def destroy(self, request, pk=None):
         connection = self.get_object()
-        body = connection_payload(connection)
+        body = CONNECTION.build(connection)
         calendars.connection_delete(connection=connection)
         return Response(body)
 
-    @extend_schema(request=None, responses={202: CalendarConnectionOutput},
+    @extend_schema(request=None, responses={202: CONNECTION.schema()},
                    summary="Read the calendar again now (queued)")
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
         connection = self.get_object()
         calendars.connection_sync_later(connection=connection)
-        return Response(connection_payload(connection), status=status.HTTP_202_ACCEPTED)
+        return Response(CONNECTION.build(connection), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses={200: FeedOutput},
+    @extend_schema(request=None, responses={200: FEED.schema()},
                    summary="The secret iCalendar feed address of the acting user's appointments")
     @action(detail=False, methods=["get"])
     def feed(self, request):
         feed = calendars.feed_get(user=self.ctx.user, company=self.ctx.company)
-        return Response(feed_payload(feed))
+        return Response(FEED.build(feed))
 
-    @extend_schema(request=None, responses={200: FeedOutput},
+    @extend_schema(request=None, responses={200: FEED.schema()},
                    summary="A new secret feed address; the old one stops working")
     @action(detail=False, methods=["post"], url_path="feed/regenerate")
     def feed_regenerate(self, request):
-        return Response(feed_payload(calendars.feed_regenerate(user=self.ctx.user,
+        return Response(FEED.build(calendars.feed_regenerate(user=self.ctx.user,
                                                              company=self.ctx.company)))

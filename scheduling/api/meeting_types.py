@@ -11,7 +11,7 @@ agree; a documented meetergo field Termin does not support is a 400 saying so.
 import uuid
 from collections import defaultdict
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -22,12 +22,25 @@ from ..models import MeetingType, Queue
 from ..payloads import meeting_type_url
 from ..services import meeting_types, queues
 from ..text import SingleLineField
-from ..timeutils import iso
 from .auth import ACT_AS_HEADER
 from .availability import InlineScheduleInput, schedule_service_kwargs
 from .base import ApiViewSet
 from .fields import StrictSerializer, UnsupportedField
 from .pagination import page_limit
+from .shapes import (
+    Boolean,
+    Choice,
+    Instant,
+    Integer,
+    ListOf,
+    Mapping,
+    One,
+    Shape,
+    Text,
+    Url,
+    Uuid,
+    itself,
+)
 
 # camelCase API name -> service keyword.
 MEETING_TYPE_NAMES = {
@@ -345,92 +358,63 @@ def _raise(errors) -> None:
         raise serializers.ValidationError(dict(grouped))
 
 
-def _meeting_type_output():
-    """The answer's schema."""
-    return inline_serializer("MeetingType", {
-        "id": serializers.UUIDField(),
-        "type": serializers.CharField(help_text="one_on_one, round_robin or co_host"),
-        **{name: serializers.JSONField() for name in MEETING_TYPE_NAMES},
-        "name": serializers.CharField(help_text="meetergo's flat shape: the title"),
-        "duration": serializers.IntegerField(help_text="meetergo's flat shape: defaultDuration"),
-        "meetingInfo": inline_serializer("MeetingInfo", {
-            "name": serializers.CharField(),
-            "description": serializers.CharField(),
-            "duration": serializers.IntegerField(),
-            "channel": serializers.CharField(allow_null=True, help_text="The first of channels"),
-            "bufferBefore": serializers.IntegerField(),
-            "bufferAfter": serializers.IntegerField(),
-        }),
-        "meetingOptions": inline_serializer("MeetingOptions", {
-            "allowedDurations": serializers.ListField(child=serializers.IntegerField()),
-            "allowedChannels": serializers.ListField(child=serializers.CharField()),
-            "doubleOptIn": serializers.BooleanField(),
-            "requireHostConfirmation": serializers.BooleanField(),
-            "allowPhoneOnlyBooking": serializers.BooleanField(),
-        }),
-        "userId": serializers.UUIDField(allow_null=True, help_text="The owner (ownerId)"),
-        "availabilityId": serializers.UUIDField(allow_null=True, help_text="scheduleId"),
-        "ownerId": serializers.UUIDField(),
-        "bookingUrl": serializers.URLField(),
-        "createdAt": serializers.DateTimeField(),
-        "updatedAt": serializers.DateTimeField(),
-    })
-
-
-MeetingTypeOutput = _meeting_type_output()
-MeetingTypeListOutput = MeetingTypeOutput.__class__(many=True)
-
-
-def meeting_type_payload(mt: MeetingType) -> dict:
-    """A meeting type as the API shows it, in Termin's and meetergo's shapes at once
-    (``hosts``, ``queue``, ``schedule`` and ``owner`` should be loaded with it)."""
-    owner_id = str(mt.owner.uuid) if mt.owner_id else None
-    schedule_id = str(mt.schedule.uuid) if mt.schedule_id else None
-    return {
-        "id": str(mt.uuid),
-        "type": mt.kind,
-        "title": mt.title,
-        "name": mt.title,
-        "slug": mt.slug,
-        "description": mt.description,
-        "duration": mt.default_duration,
-        "meetingInfo": {
-            "name": mt.title, "description": mt.description, "duration": mt.default_duration,
-            "channel": mt.channels[0] if mt.channels else None,
-            "bufferBefore": mt.buffer_before, "bufferAfter": mt.buffer_after,
-        },
-        "meetingOptions": {
-            "allowedDurations": mt.durations, "allowedChannels": mt.channels,
-            "doubleOptIn": mt.double_opt_in,
-            "requireHostConfirmation": mt.require_host_confirmation,
-            "allowPhoneOnlyBooking": mt.allow_phone_only_booking,
-        },
-        "durations": mt.durations,
-        "defaultDuration": mt.default_duration,
-        "slotInterval": mt.slot_interval,
-        "bufferBefore": mt.buffer_before,
-        "bufferAfter": mt.buffer_after,
-        "minimumNotice": mt.minimum_notice,
-        "maxDaysInAdvance": mt.max_days_in_advance,
-        "dailyLimit": mt.daily_limit,
-        "channels": mt.channels,
-        "locations": mt.locations,
-        "formFields": mt.form_fields,
-        "doubleOptIn": mt.double_opt_in,
-        "requireHostConfirmation": mt.require_host_confirmation,
-        "allowPhoneOnlyBooking": mt.allow_phone_only_booking,
-        "icsTitle": mt.ics_title,
-        "icsDescription": mt.ics_description,
-        "hostIds": [str(host.uuid) for host in mt.hosts.all()],
-        "queueId": str(mt.queue.uuid) if mt.queue_id else None,
-        "scheduleId": schedule_id,
-        "availabilityId": schedule_id,
-        "ownerId": owner_id,
-        "userId": owner_id,
-        "bookingUrl": meeting_type_url(mt),
-        "createdAt": iso(mt.created_at),
-        "updatedAt": iso(mt.updated_at),
-    }
+MEETING_INFO = Shape("MeetingInfo", {
+    "name": Text("title"),
+    "description": Text("description"),
+    "duration": Integer("default_duration"),
+    "channel": Text(lambda mt: mt.channels[0] if mt.channels else None,
+                    "The first of channels", null=True),
+    "bufferBefore": Integer("buffer_before"),
+    "bufferAfter": Integer("buffer_after"),
+})
+MEETING_OPTIONS = Shape("MeetingOptions", {
+    "allowedDurations": ListOf(Integer, "durations"),
+    "allowedChannels": ListOf(Text, "channels"),
+    "doubleOptIn": Boolean("double_opt_in"),
+    "requireHostConfirmation": Boolean("require_host_confirmation"),
+    "allowPhoneOnlyBooking": Boolean("allow_phone_only_booking"),
+})
+# A meeting type in Termin's and meetergo's shapes at once (``hosts``, ``queue``,
+# ``schedule`` and ``owner`` should be loaded with it).
+MEETING_TYPE = Shape("MeetingType", {
+    "id": Uuid("uuid"),
+    "type": Text("kind", "one_on_one, round_robin or co_host"),
+    "title": Text("title"),
+    "name": Text("title", "meetergo's flat shape: the title"),
+    "slug": Text("slug"),
+    "description": Text("description"),
+    "duration": Integer("default_duration", "meetergo's flat shape: defaultDuration"),
+    "meetingInfo": One(MEETING_INFO, itself),
+    "meetingOptions": One(MEETING_OPTIONS, itself),
+    "durations": ListOf(Integer, "durations", "Allowed durations in minutes"),
+    "defaultDuration": Integer("default_duration"),
+    "slotInterval": Integer("slot_interval", "Minutes between slot starts; null: the duration",
+                            null=True),
+    "bufferBefore": Integer("buffer_before"),
+    "bufferAfter": Integer("buffer_after"),
+    "minimumNotice": Integer("minimum_notice", "Minutes between now and the earliest slot"),
+    "maxDaysInAdvance": Integer("max_days_in_advance", null=True),
+    "dailyLimit": Integer("daily_limit", null=True),
+    "channels": ListOf(Text, "channels", CHANNEL_HELP),
+    "locations": ListOf(Mapping, "locations"),
+    "formFields": ListOf(Mapping, "form_fields"),
+    "doubleOptIn": Boolean("double_opt_in"),
+    "requireHostConfirmation": Boolean("require_host_confirmation"),
+    "allowPhoneOnlyBooking": Boolean("allow_phone_only_booking"),
+    "icsTitle": Text("ics_title"),
+    "icsDescription": Text("ics_description"),
+    "hostIds": ListOf(Uuid, lambda mt: [str(host.uuid) for host in mt.hosts.all()],
+                      "One-on-one hosts (user ids)"),
+    "queueId": Uuid("queue.uuid", null=True),
+    "scheduleId": Uuid("schedule.uuid", "Hours for every host; null: each host's default "
+                       "schedule", null=True),
+    "availabilityId": Uuid("schedule.uuid", "scheduleId", null=True),
+    "ownerId": Uuid("owner.uuid", null=True),
+    "userId": Uuid("owner.uuid", "The owner (ownerId)", null=True),
+    "bookingUrl": Url(meeting_type_url, null=True),
+    "createdAt": Instant("created_at"),
+    "updatedAt": Instant("updated_at"),
+})
 
 
 def _parse_uuid(value):
@@ -478,7 +462,7 @@ class MeetingTypeViewSet(ApiViewSet):
             OpenApiParameter("page", int, required=False, description="From 1, with limit"),
             OpenApiParameter("limit", int, required=False, description="1-100"),
         ],
-        responses={200: MeetingTypeListOutput},
+        responses={200: MEETING_TYPE.schema(many=True)},
     )
     def list(self, request):
         queryset = self.get_queryset()
@@ -494,9 +478,9 @@ class MeetingTypeViewSet(ApiViewSet):
         if "page" in params or "limit" in params:
             page, limit = page_limit(request)
             queryset = queryset[(page - 1) * limit: page * limit]
-        return Response([meeting_type_payload(mt) for mt in queryset])
+        return Response([MEETING_TYPE.build(mt) for mt in queryset])
 
-    @extend_schema(request=MeetingTypeInput, responses={201: MeetingTypeOutput},
+    @extend_schema(request=MeetingTypeInput, responses={201: MEETING_TYPE.schema()},
                    summary="Create a meeting type, in Termin's or meetergo's shapes",
                    description="meetergo's {meetingInfo: {name, description, duration, "
                    "channel, bufferBefore, bufferAfter}, meetingOptions: {allowedDurations, "
@@ -511,11 +495,11 @@ class MeetingTypeViewSet(ApiViewSet):
         )
         return Response(self._fresh(meeting_type), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: MeetingTypeOutput})
+    @extend_schema(responses={200: MEETING_TYPE.schema()})
     def retrieve(self, request, pk=None):
-        return Response(meeting_type_payload(self.get_object()))
+        return Response(MEETING_TYPE.build(self.get_object()))
 
-    @extend_schema(request=MeetingTypeInput, responses={200: MeetingTypeOutput},
+    @extend_schema(request=MeetingTypeInput, responses={200: MEETING_TYPE.schema()},
                    summary="Change a meeting type; the same shapes as create",
                    description="meetergo's duration alone replaces a single duration (and "
                    "joins several); a new channel drops the stored locations of channels "
@@ -528,11 +512,11 @@ class MeetingTypeViewSet(ApiViewSet):
         )
         return Response(self._fresh(meeting_type))
 
-    @extend_schema(responses={200: MeetingTypeOutput},
+    @extend_schema(responses={200: MEETING_TYPE.schema()},
                    summary="Delete a meeting type; answers it as it was")
     def destroy(self, request, pk=None):
         meeting_type = self.get_object()
-        body = meeting_type_payload(meeting_type)
+        body = MEETING_TYPE.build(meeting_type)
         meeting_types.meeting_type_delete(meeting_type=meeting_type)
         return Response(body)
 
@@ -543,7 +527,7 @@ class MeetingTypeViewSet(ApiViewSet):
         return serializer.to_service_kwargs()
 
     def _fresh(self, meeting_type: MeetingType) -> dict:
-        return meeting_type_payload(self.get_queryset().get(pk=meeting_type.pk))
+        return MEETING_TYPE.build(self.get_queryset().get(pk=meeting_type.pk))
 
 
 # --- queues ------------------------------------------------------------------------
@@ -560,26 +544,13 @@ class QueueInput(StrictSerializer):
         return {names[key]: value for key, value in self.validated_data.items()}
 
 
-QueueOutput = inline_serializer(
-    "Queue",
-    {
-        "id": serializers.UUIDField(),
-        "name": serializers.CharField(),
-        "type": serializers.ChoiceField(choices=QueueKind.choices),
-        "memberIds": serializers.ListField(child=serializers.UUIDField()),
-        "createdAt": serializers.DateTimeField(),
-    },
-)
-
-
-def queue_payload(queue: Queue) -> dict:
-    return {
-        "id": str(queue.uuid),
-        "name": queue.name,
-        "type": queue.kind,
-        "memberIds": [str(m.user.uuid) for m in queue.memberships.all()],
-        "createdAt": iso(queue.created_at),
-    }
+QUEUE = Shape("Queue", {
+    "id": Uuid("uuid"),
+    "name": Text("name"),
+    "type": Choice(QueueKind.choices, "kind"),
+    "memberIds": ListOf(Uuid, lambda queue: [str(m.user.uuid) for m in queue.memberships.all()]),
+    "createdAt": Instant("created_at"),
+})
 
 
 @extend_schema(tags=["Queues"])
@@ -602,34 +573,34 @@ class QueueViewSet(ApiViewSet):
         self.check_object_permissions(self.request, found)
         return found
 
-    @extend_schema(responses={200: QueueOutput})
+    @extend_schema(responses={200: QUEUE.schema()})
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([queue_payload(q) for q in page])
+        return self.get_paginated_response([QUEUE.build(q) for q in page])
 
-    @extend_schema(request=QueueInput, responses={201: QueueOutput})
+    @extend_schema(request=QueueInput, responses={201: QUEUE.schema()})
     def create(self, request):
         data = self._validated(partial=False)
         queue = queues.queue_create(company=self.ctx.company, actor=self.ctx, **data)
-        return Response(queue_payload(self._fresh(queue)), status=status.HTTP_201_CREATED)
+        return Response(QUEUE.build(self._fresh(queue)), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: QueueOutput})
+    @extend_schema(responses={200: QUEUE.schema()})
     def retrieve(self, request, pk=None):
-        return Response(queue_payload(self.get_object()))
+        return Response(QUEUE.build(self.get_object()))
 
-    @extend_schema(request=QueueInput, responses={200: QueueOutput},
+    @extend_schema(request=QueueInput, responses={200: QUEUE.schema()},
                    summary="Change a queue; memberIds replaces the members")
     def partial_update(self, request, pk=None):
         queue = self.get_object()
         data = self._validated(partial=True)
         queue = queues.queue_update(queue=queue, actor=self.ctx, **data)
-        return Response(queue_payload(self._fresh(queue)))
+        return Response(QUEUE.build(self._fresh(queue)))
 
-    @extend_schema(responses={200: QueueOutput},
+    @extend_schema(responses={200: QUEUE.schema()},
                    summary="Delete a queue no meeting type uses; answers it as it was")
     def destroy(self, request, pk=None):
         queue = self.get_object()
-        body = queue_payload(queue)
+        body = QUEUE.build(queue)
         queues.queue_delete(queue=queue, actor=self.ctx)
         return Response(body)
 

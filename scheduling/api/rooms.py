@@ -2,7 +2,7 @@
 
 import uuid
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -10,8 +10,8 @@ from ..choices import Role
 from ..errors import NotFound
 from ..models import Room
 from ..services import rooms
-from ..timeutils import iso
 from .base import ApiViewSet
+from .shapes import Instant, Integer, Shape, Text, Url, Uuid
 
 
 class RoomInput(serializers.Serializer):
@@ -21,27 +21,15 @@ class RoomInput(serializers.Serializer):
                                         help_text="What participants see; default: name")
 
 
-RoomOutput = inline_serializer("Room", {
-    "id": serializers.UUIDField(),
-    "roomId": serializers.IntegerField(help_text="As contact timeline events carry it"),
-    "name": serializers.CharField(),
-    "displayName": serializers.CharField(),
-    "joinUrl": serializers.URLField(),
-    "createdAt": serializers.DateTimeField(),
-    "updatedAt": serializers.DateTimeField(),
+ROOM = Shape("Room", {
+    "id": Uuid("uuid"),
+    "roomId": Integer("pk", "As contact timeline events carry it"),
+    "name": Text("name"),
+    "displayName": Text("display_name"),
+    "joinUrl": Url(rooms.room_url),
+    "createdAt": Instant("created_at"),
+    "updatedAt": Instant("updated_at"),
 })
-
-
-def room_payload(room: Room) -> dict:
-    return {
-        "id": str(room.uuid),
-        "roomId": room.pk,
-        "name": room.name,
-        "displayName": room.display_name,
-        "joinUrl": rooms.room_url(room),
-        "createdAt": iso(room.created_at),
-        "updatedAt": iso(room.updated_at),
-    }
 
 
 @extend_schema(tags=["Rooms"])
@@ -66,35 +54,35 @@ class RoomViewSet(ApiViewSet):
         self.check_object_permissions(self.request, found)
         return found
 
-    @extend_schema(responses={200: RoomOutput})
+    @extend_schema(responses={200: ROOM.schema()})
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([room_payload(room) for room in page])
+        return self.get_paginated_response([ROOM.build(room) for room in page])
 
-    @extend_schema(request=RoomInput, responses={201: RoomOutput})
+    @extend_schema(request=RoomInput, responses={201: ROOM.schema()})
     def create(self, request):
         data = self._validated(partial=False)
         room = rooms.room_create(company=self.ctx.company, name=data["name"],
                                  display_name=data.get("displayName", ""))
-        return Response(room_payload(room), status=status.HTTP_201_CREATED)
+        return Response(ROOM.build(room), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: RoomOutput})
+    @extend_schema(responses={200: ROOM.schema()})
     def retrieve(self, request, pk=None):
-        return Response(room_payload(self.get_object()))
+        return Response(ROOM.build(self.get_object()))
 
-    @extend_schema(request=RoomInput, responses={200: RoomOutput})
+    @extend_schema(request=RoomInput, responses={200: ROOM.schema()})
     def partial_update(self, request, pk=None):
         room = self.get_object()
         data = self._validated(partial=True)
         room = rooms.room_update(room=room, name=data.get("name"),
                                  display_name=data.get("displayName"))
-        return Response(room_payload(room))
+        return Response(ROOM.build(room))
 
-    @extend_schema(responses={200: RoomOutput},
+    @extend_schema(responses={200: ROOM.schema()},
                    summary="Delete a room; answers it as it was (timelines keep its names)")
     def destroy(self, request, pk=None):
         room = self.get_object()
-        body = room_payload(room)
+        body = ROOM.build(room)
         rooms.room_delete(room=room)
         return Response(body)
 

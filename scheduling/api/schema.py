@@ -12,12 +12,13 @@ shares rather than from the views themselves:
   ``x-meetergo-api-user-id``; a user named there who is not in the company.
 - 403 also where a required header carries a secret (the attendee operations).
 - 404 where the path names an object.
-- 400 where the client sends input: a body, query parameters, or an
-  ``Idempotency-Key`` (every authenticated POST).
+- 400 where the client sends input: a body (also on the deletes that read one),
+  query parameters, or an ``Idempotency-Key`` (every authenticated POST).
 - 409 on every POST (an ``Idempotency-Key`` still in use, and the services'
   conflicts) and on the other writes in ``CONFLICTING_WRITES``.
 - 413 on operations with a body, 414 on those with path or query parameters
-  (``scheduling/requestlimits.py``).
+  (``scheduling/requestlimits.py``); 415 on those with a body sent as another type
+  than JSON.
 - 422 on authenticated POSTs: an ``Idempotency-Key`` reused with another body.
 
 Errors under ``/v4`` have the body of ``api/errors.py``; the workspace API
@@ -42,12 +43,19 @@ INTEGER_PK = re.compile(r"A unique integer value identifying this ")
 # Writes other than POST whose services can refuse them with a Conflict (409).
 CONFLICTING_WRITES = {
     ("patch", "/v4/appointment/{id}"),  # a cancelled or past appointment; a host not free
+    ("patch", "/v4/crm/{id}"),  # the email is taken
+    ("patch", "/crm/{id}"),  # the email is taken
     ("delete", "/v4/appointment/{id}"),  # already cancelled
     ("patch", "/v4/meeting-type/{id}"),  # the slug is taken
     ("delete", "/v4/queue/{id}"),  # meeting types still use the queue
     ("patch", "/v4/rooms/{id}"),  # the name is taken
     ("patch", "/v4/user/{id}"),  # the email is taken
     ("delete", "/v4/user/{id}"),  # upcoming appointments without reassignTo or cancel
+}
+
+# Deletes that read a body (OpenAPI 3.0 documents none on DELETE), so a 400 for it.
+DELETES_WITH_A_BODY = {
+    ("delete", "/v4/appointment/{id}"),  # {reason, notifyAttendees, attendeeId, ...}
 }
 
 ERROR_SCHEMA = {
@@ -91,6 +99,7 @@ DESCRIPTIONS = {
          "name, an appointment that can no longer change)",
     413: "The request body is larger than the server accepts",
     414: "The address is longer than the server accepts",
+    415: "The request body is not JSON (Content-Type: application/json)",
     422: "The Idempotency-Key was already used with another request body",
     429: "Too many requests; retry after Retry-After seconds",
 }
@@ -137,8 +146,8 @@ def statuses(path: str, method: str, operation: dict) -> set[int]:
         found |= {404, 414}
     if "query" in where:
         found |= {400, 414}
-    if body:
-        found |= {400, 413}
+    if body or (method, path) in DELETES_WITH_A_BODY:
+        found |= {400, 413, 415}
     if method == "post" or (method, path) in CONFLICTING_WRITES:
         found.add(409)
     return found

@@ -16,7 +16,7 @@ import re
 import uuid
 
 from django.utils.datastructures import MultiValueDict
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -24,6 +24,7 @@ from .. import selectors
 from ..errors import DomainError
 from ..timeutils import OUT_OF_RANGE, get_zone, within_range
 from .fields import OffsetDateTimeField, TimezoneField
+from .shapes import Day, Instant, Integer, ListOf, Many, Shape, Text, Uuid, key
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ANYONE, EVERYONE = "anyone", "everyone"
@@ -181,39 +182,41 @@ SLOT_PARAMETERS = [
            "Accepted; earliestAvailableDate costs nothing extra and is always given"),
 ]
 
-def _instants() -> dict:
-    # Fresh fields for each serializer: a field instance belongs to one parent.
-    return {"start": serializers.DateTimeField(), "end": serializers.DateTimeField()}
-
-
-SlotsOutput = inline_serializer(
-    "AvailableSlots",
-    {
-        "availableSlots": inline_serializer(
-            "Slot", _instants(), many=True,
-            help_text="Every free slot, start and end in the answer's zone"),
-        "timeframes": inline_serializer(
-            "Timeframe", _instants(), many=True,
-            help_text="Free windows in UTC: the slots merged where they overlap or "
-            "touch; each starts at a slot's start and ends at a slot's end"),
-        "dates": inline_serializer(
-            "AvailableDate",
-            {"date": serializers.DateField(help_text="A local date in the answer's zone"),
-             "spots": inline_serializer(
-                 "Spot", {"startTime": serializers.DateTimeField()}, many=True)},
-            many=True, help_text="The slots' starts by local date"),
-        "earliestAvailableDate": serializers.DateField(
-            allow_null=True, help_text="The first date in dates; null when there is none"),
-        "slots": inline_serializer(
-            "SlotsOfDate",
-            {"date": serializers.DateField(),
-             "times": serializers.ListField(child=serializers.DateTimeField())},
-            many=True, help_text="The slots' starts by local date (older form of dates)"),
-        "timezone": serializers.CharField(help_text="The zone of every local time and date"),
-        "duration": serializers.IntegerField(help_text="Minutes of each slot"),
-        "meetingTypeId": serializers.UUIDField(),
-    },
-)
+SLOT = Shape("Slot", {"start": Instant(key("start")), "end": Instant(key("end"))})
+TIMEFRAME = Shape("Timeframe", SLOT.fields)
+SPOT = Shape("Spot", {"startTime": Instant(key("startTime"))})
+AVAILABLE_DATE = Shape("AvailableDate", {
+    "date": Day(key("date"), "A local date in the answer's zone"),
+    "spots": Many(SPOT, key("spots")),
+})
+SLOTS_OF_DATE = Shape("SlotsOfDate", {
+    "date": Day(key("date")),
+    "times": ListOf(Instant, key("times")),
+})
+# The answer, from the forms ``slots_payload`` makes in one pass over the slots. Its
+# lists come built: the loop writes each item as a plain dict under its shape's keys
+# (unpacked below, so a key added to a shape stops the import until the loop has
+# it), because the loop's speed is the answer's.
+SLOTS = Shape("AvailableSlots", {
+    "availableSlots": Many(SLOT, key("availableSlots"),
+                           "Every free slot, start and end in the answer's zone", built=True),
+    "timeframes": Many(TIMEFRAME, key("timeframes"),
+                       "Free windows in UTC: the slots merged where they overlap or touch; "
+                       "each starts at a slot's start and ends at a slot's end", built=True),
+    "dates": Many(AVAILABLE_DATE, key("dates"), "The slots' starts by local date",
+                  built=True),
+    "earliestAvailableDate": Day(key("earliestAvailableDate"),
+                                 "The first date in dates; null when there is none", null=True),
+    "slots": Many(SLOTS_OF_DATE, key("slots"),
+                  "The slots' starts by local date (older form of dates)", built=True),
+    "timezone": Text(key("timezone"), "The zone of every local time and date"),
+    "duration": Integer(key("duration"), "Minutes of each slot"),
+    "meetingTypeId": Uuid(key("meetingTypeId")),
+})
+START, END = SLOT.keys()
+(START_TIME,) = SPOT.keys()
+DATE, SPOTS = AVAILABLE_DATE.keys()
+_, TIMES = SLOTS_OF_DATE.keys()
 
 
 def slots_response(request, ctx) -> Response:
@@ -240,13 +243,14 @@ def slots_response(request, ctx) -> Response:
         if exc.field == "duration" and "meetingDuration" in data:
             exc.field = "meetingDuration"  # the parameter the client sent
         raise
-    body = slots_payload(result)
-    body["meetingTypeId"] = str(meeting_type.uuid)
-    return Response(body)
+    forms = slots_payload(result)
+    forms["meetingTypeId"] = str(meeting_type.uuid)
+    return Response(SLOTS.build(forms))
 
 
 def slots_payload(result: selectors.SlotResult) -> dict:
-    """Every answer form of ``result``, in one pass over its slots (sorted by start).
+    """Every answer form of ``result`` (the fields of ``SLOTS`` but the meeting type's
+    id), in one pass over its slots (sorted by start).
 
     Local times and dates are in ``result.timezone``; a slot's date is the date part
     of its local start. ``timeframes`` are in UTC, merged where slots overlap or touch.
@@ -265,14 +269,14 @@ def slots_payload(result: selectors.SlotResult) -> dict:
         end = text.get(slot.end)
         if end is None:
             end = text[slot.end] = slot.end.astimezone(zone).isoformat()
-        available.append({"start": start, "end": end})
+        available.append({START: start, END: end})
         if start[:10] != day:
             day = start[:10]
             if day not in by_day:  # a day seen again only where clocks go back over midnight
                 by_day[day] = ([], [])
                 days.append(day)
             spots, times = by_day[day]
-        spots.append({"startTime": start})
+        spots.append({START_TIME: start})
         times.append(start)
         if frame_end is not None and slot.start <= frame_end:
             frame_end = max(frame_end, slot.end)
@@ -285,14 +289,14 @@ def slots_payload(result: selectors.SlotResult) -> dict:
     return {
         "availableSlots": available,
         "timeframes": timeframes,
-        "dates": [{"date": d, "spots": by_day[d][0]} for d in days],
+        "dates": [{DATE: d, SPOTS: by_day[d][0]} for d in days],
         "earliestAvailableDate": days[0] if days else None,
-        "slots": [{"date": d, "times": by_day[d][1]} for d in days],
+        "slots": [{DATE: d, TIMES: by_day[d][1]} for d in days],
         "timezone": result.timezone,
         "duration": result.duration,
     }
 
 
 def _utc_frame(start: dt.datetime, end: dt.datetime) -> dict:
-    return {"start": start.astimezone(dt.UTC).isoformat(),
-            "end": end.astimezone(dt.UTC).isoformat()}
+    return {START: start.astimezone(dt.UTC).isoformat(),
+            END: end.astimezone(dt.UTC).isoformat()}

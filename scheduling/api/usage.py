@@ -2,15 +2,17 @@
 
 import datetime as dt
 import re
+from types import SimpleNamespace
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from ..services.appointments import usage_by_month
 from ..timeutils import get_zone
 from .base import ApiView
+from .shapes import Instant, Integer, Many, Shape, Text, key
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_MONTHS = 36
@@ -41,16 +43,17 @@ class UsageQuery(serializers.Serializer):
         return attrs
 
 
-UsageOutput = inline_serializer("Usage", {
-    "timezone": serializers.CharField(),
-    "total": serializers.IntegerField(),
-    "months": inline_serializer("UsageMonth", {
-        "month": serializers.CharField(),
-        "bookings": serializers.IntegerField(),
-        "periodStart": serializers.DateTimeField(),
-        "periodEnd": serializers.DateTimeField(),
-    }, many=True),
+USAGE_MONTH = Shape("UsageMonth", {
+    "month": Text(key("month")),
+    "bookings": Integer(key("bookings")),
+    "periodStart": Instant(key("periodStart")),
+    "periodEnd": Instant(key("periodEnd")),
 })
+USAGE = Shape("Usage", {
+    "timezone": Text("company.timezone"),
+    "total": Integer(lambda usage: sum(month["bookings"] for month in usage.months)),
+    "months": Many(USAGE_MONTH, "months"),
+}, prepare=lambda company, months: SimpleNamespace(company=company, months=months))
 
 
 @extend_schema(tags=["Usage"])
@@ -61,7 +64,7 @@ class UsageView(ApiView):
                              "11 months before the last"),
             OpenApiParameter("to", str, description="Last month (YYYY-MM); default: this month"),
         ],
-        responses={200: UsageOutput},
+        responses={200: USAGE.schema()},
         summary="Bookings created through the API, per month of the company's time zone",
     )
     def get(self, request):
@@ -75,8 +78,7 @@ class UsageView(ApiView):
             raise serializers.ValidationError(
                 {"from": [f"At most {MAX_MONTHS} months at once"]})
         months = usage_by_month(company=company, first=first, last=last)
-        return Response({"timezone": company.timezone,
-                         "total": sum(m["bookings"] for m in months), "months": months})
+        return Response(USAGE.build(company, months))
 
 
 def _months_before(month: dt.date, count: int) -> dt.date:

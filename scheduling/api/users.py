@@ -6,7 +6,7 @@ default schedule and a meeting type they host, in one transaction."""
 
 import uuid
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from ..choices import Role
 from ..errors import NotFound
 from ..models import Membership
-from ..payloads import provisioned_user_payload, user_payload
+from ..payloads import PROVISIONED_USER, USER, provisioned_user_payload, user_payload
 from ..services import tenancy
 from ..text import SingleLineField
 from .availability import InlineScheduleInput, schedule_service_kwargs
@@ -104,41 +104,6 @@ class UserRemoveInput(serializers.Serializer):
         return attrs
 
 
-def _user_fields() -> dict:
-    """The answer's fields (fresh each time: a field binds to one serializer)."""
-    return {
-        "userId": serializers.UUIDField(),
-        "id": serializers.UUIDField(),
-        "email": serializers.EmailField(),
-        "firstname": serializers.CharField(),
-        "lastname": serializers.CharField(),
-        "givenName": serializers.CharField(),
-        "familyName": serializers.CharField(),
-        "timezone": serializers.CharField(),
-        "slug": serializers.CharField(),
-        "bookingUrl": serializers.URLField(),
-        "role": serializers.ChoiceField(choices=Role.choices),
-        "createdAt": serializers.DateTimeField(),
-    }
-
-
-UserOutput = inline_serializer("User", _user_fields())
-
-
-ProvisionedUserOutput = inline_serializer(
-    "ProvisionedUser",
-    {
-        **_user_fields(),
-        "availabilityId": serializers.UUIDField(help_text="The new user's default schedule"),
-        "meetingTypeId": serializers.UUIDField(help_text="The meeting type the new user hosts"),
-        "bookingUrl": serializers.URLField(
-            help_text="meetergo's meaning: the meeting type's page <site>/<user>/<meeting type> "
-            "(elsewhere a user's bookingUrl is their own page)"),
-        "companyId": serializers.UUIDField(),
-    },
-)
-
-
 def render(membership: Membership) -> dict:
     return user_payload(membership.user, membership.role)
 
@@ -171,13 +136,13 @@ class UserViewSet(ApiViewSet):
     def owner_id(self, membership: Membership) -> int:
         return membership.user_id
 
-    @extend_schema(responses={200: UserOutput})
+    @extend_schema(responses={200: USER.schema()})
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([render(m) for m in page])
 
     @extend_schema(
-        request=UserInput, responses={201: ProvisionedUserOutput},
+        request=UserInput, responses={201: PROVISIONED_USER.schema()},
         summary="Create a user ready to be booked",
         description="As meetergo provisions one: the user, their default schedule (the "
         "availability sent, else Monday to Friday 09:00-17:00 in their zone) and a meeting "
@@ -193,11 +158,11 @@ class UserViewSet(ApiViewSet):
             provisioned.membership, provisioned.schedule, provisioned.meeting_type)
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: UserOutput})
+    @extend_schema(responses={200: USER.schema()})
     def retrieve(self, request, pk=None):
         return Response(render(self.get_object()))
 
-    @extend_schema(request=UserInput, responses={200: UserOutput})
+    @extend_schema(request=UserInput, responses={200: USER.schema()})
     def partial_update(self, request, pk=None):
         membership = self.get_object()
         data = self._validated(partial=True)
@@ -205,7 +170,7 @@ class UserViewSet(ApiViewSet):
         return Response(render(membership))
 
     @extend_schema(
-        request=UserRemoveInput, responses={200: UserOutput},
+        request=UserRemoveInput, responses={200: USER.schema()},
         parameters=[OpenApiParameter("reassignTo", str, required=False),
                     OpenApiParameter("cancelAppointments", bool, required=False)],
         summary="Remove a user; answers the user as it was. A user hosting pending or "
@@ -227,7 +192,7 @@ class UserViewSet(ApiViewSet):
             cancel_appointments=options.validated_data["cancelAppointments"])
         return Response(body)
 
-    @extend_schema(responses={200: UserOutput}, summary="The user this request acts for")
+    @extend_schema(responses={200: USER.schema()}, summary="The user this request acts for")
     @action(detail=False, methods=["get"])
     def me(self, request):
         return Response(render(self.ctx.membership))

@@ -28,7 +28,7 @@ from scheduling.models import (
 )
 from scheduling.services.appointments import UNKNOWN_ATTENDEE
 from tests.conftest import client_for, make_member
-from tests.meetergo.openapi_check import assert_matches_schema, openapi
+from tests.contract import assert_matches_schema, openapi
 from tests.scheduling.conftest import make_meeting_type, monday_after
 from tests.scheduling.test_bookings import SLOT_TAKEN, at, book, utc_host
 from webhooks.models import OutboxEvent

@@ -16,9 +16,8 @@ from scheduling.services.appointments import appointment_cancel
 from scheduling.services.bookings import AttendeeInput, booking_create
 from scheduling.services.tenancy import user_create
 from tests.conftest import client_for, make_member
+from tests.contract import assert_matches_schema
 from tests.scheduling.conftest import make_meeting_type, make_schedule, monday_after
-
-from .openapi_check import assert_matches_schema
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ import pytest
 from scheduling.models import BusyTime
 from scheduling.services.queues import queue_create
 from tests.conftest import client_for, make_company, make_member
-from tests.meetergo.openapi_check import assert_matches_schema
+from tests.contract import assert_matches_schema
 from tests.scheduling.conftest import make_meeting_type, make_schedule, monday_after
 
 pytestmark = pytest.mark.django_db

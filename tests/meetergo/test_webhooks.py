@@ -9,11 +9,10 @@ from django.db import connection, transaction
 
 from scheduling.errors import Conflict
 from tests.conftest import client_for, make_company
+from tests.contract import assert_matches_schema
 from webhooks import events, services
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import MAX_ENDPOINTS_PER_COMPANY, emit
-
-from .openapi_check import assert_matches_schema
 
 # Receivers on 127.0.0.1 are allowed, so no test resolves a name on the network.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_private")]

@@ -8,16 +8,17 @@ shapes; both call the same services.
 """
 
 from contextlib import contextmanager
+from typing import NamedTuple
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from scheduling.api.base import ApiViewSet
 from scheduling.api.fields import StrictSerializer
+from scheduling.api.shapes import Boolean, Instant, ListOf, Shape, Text, Uuid
 from scheduling.choices import Role
 from scheduling.errors import DomainError
-from scheduling.timeutils import iso
 
 from .. import events, selectors, services
 from ..models import WebhookEndpoint
@@ -56,42 +57,27 @@ class WebhookBody(StrictSerializer):
         return {names.get(key, key): value for key, value in self.validated_data.items()}
 
 
-_WEBHOOK_FIELDS = {
-    "id": serializers.UUIDField(),
-    "endpoint": serializers.CharField(),
-    "description": serializers.CharField(),
-    "eventTypes": serializers.ListField(child=serializers.CharField()),
-    "companyId": serializers.UUIDField(),
-    "createdAt": serializers.DateTimeField(),
-    "active": serializers.BooleanField(help_text="Termin's own"),
-    "disabledReason": serializers.CharField(allow_null=True, help_text="Termin's own"),
-    "updatedAt": serializers.DateTimeField(help_text="Termin's own"),
-}
-WebhookOutput = inline_serializer("MeetergoWebhook", _WEBHOOK_FIELDS)
-WebhookCreated = inline_serializer("MeetergoWebhookCreated", {
-    **_WEBHOOK_FIELDS,
-    "secret": serializers.CharField(help_text="Termin's own: whsec_... signing secret, "
-                                              "shown only here"),
+class _Registered(NamedTuple):
+    endpoint: WebhookEndpoint
+    company: object
+
+
+WEBHOOK = Shape("MeetergoWebhook", {
+    "id": Uuid("endpoint.uuid"),
+    "endpoint": Text("endpoint.url"),
+    "description": Text("endpoint.description"),
+    "eventTypes": ListOf(Text, "endpoint.events"),
+    "companyId": Uuid("company.uuid"),
+    "createdAt": Instant("endpoint.created_at"),
+    "active": Boolean("endpoint.active", "Termin's own"),
+    "disabledReason": Text(lambda found: found.endpoint.disabled_reason or None,
+                           "Termin's own", null=True),
+    "updatedAt": Instant("endpoint.updated_at", "Termin's own"),
+}, prepare=_Registered)
+CREATED_WEBHOOK = WEBHOOK.extend("MeetergoWebhookCreated", {
+    "secret": Text("endpoint.secret", "Termin's own: whsec_... signing secret, shown only here"),
 })
 ID_PARAMETER = OpenApiParameter("id", str, OpenApiParameter.PATH, description="The webhook's id")
-
-
-def webhook_body(endpoint: WebhookEndpoint, company, *, with_secret: bool = False) -> dict:
-    """A webhook as meetergo shows it, with Termin's state of it beside."""
-    body = {
-        "id": str(endpoint.uuid),
-        "endpoint": endpoint.url,
-        "description": endpoint.description,
-        "eventTypes": list(endpoint.events),
-        "companyId": str(company.uuid),
-        "createdAt": iso(endpoint.created_at),
-        "active": endpoint.active,
-        "disabledReason": endpoint.disabled_reason or None,
-        "updatedAt": iso(endpoint.updated_at),
-    }
-    if with_secret:
-        body["secret"] = endpoint.secret
-    return body
 
 
 @contextmanager
@@ -118,39 +104,39 @@ class MeetergoWebhookViewSet(ApiViewSet):
     def get_object(self) -> WebhookEndpoint:
         return selectors.endpoint_get(company=self.ctx.company, endpoint_id=self.kwargs["pk"])
 
-    @extend_schema(responses={200: WebhookOutput}, summary="Every webhook of the company")
+    @extend_schema(responses={200: WEBHOOK.schema()}, summary="Every webhook of the company")
     def list(self, request):
         company = self.ctx.company
-        return Response([webhook_body(e, company) for e in selectors.endpoint_list(
+        return Response([WEBHOOK.build(e, company) for e in selectors.endpoint_list(
             company=company)])
 
-    @extend_schema(request=WebhookBody, responses={201: WebhookCreated},
+    @extend_schema(request=WebhookBody, responses={201: CREATED_WEBHOOK.schema()},
                    summary="Register a webhook (at most 6 per company)")
     def create(self, request):
         data = self._validated(partial=False)
         with meetergo_field_names():
             endpoint = services.endpoint_create(company=self.ctx.company, **data)
-        return Response(webhook_body(endpoint, self.ctx.company, with_secret=True),
+        return Response(CREATED_WEBHOOK.build(endpoint, self.ctx.company),
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[ID_PARAMETER], responses={200: WebhookOutput})
+    @extend_schema(parameters=[ID_PARAMETER], responses={200: WEBHOOK.schema()})
     def retrieve(self, request, pk=None):
-        return Response(webhook_body(self.get_object(), self.ctx.company))
+        return Response(WEBHOOK.build(self.get_object(), self.ctx.company))
 
     @extend_schema(parameters=[ID_PARAMETER], request=WebhookBody,
-                   responses={200: WebhookOutput}, summary="Change the fields given")
+                   responses={200: WEBHOOK.schema()}, summary="Change the fields given")
     def partial_update(self, request, pk=None):
         endpoint = self.get_object()
         data = self._validated(partial=True)
         with meetergo_field_names():
             endpoint = services.endpoint_update(endpoint=endpoint, **data)
-        return Response(webhook_body(endpoint, self.ctx.company))
+        return Response(WEBHOOK.build(endpoint, self.ctx.company))
 
-    @extend_schema(parameters=[ID_PARAMETER], responses={200: WebhookOutput},
+    @extend_schema(parameters=[ID_PARAMETER], responses={200: WEBHOOK.schema()},
                    summary="Delete a webhook; answers it as it was")
     def destroy(self, request, pk=None):
         endpoint = self.get_object()
-        body = webhook_body(endpoint, self.ctx.company)
+        body = WEBHOOK.build(endpoint, self.ctx.company)
         services.endpoint_delete(endpoint=endpoint)
         return Response(body)
 
