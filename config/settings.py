@@ -301,15 +301,15 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Termin <noreply@termi
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "emails"))
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["scheduling.api.auth.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["scheduling.api.permissions.RolePermission"],
-    "DEFAULT_THROTTLE_CLASSES": ["scheduling.api.ratelimit.TokenBucketThrottle"],
-    "DEFAULT_PAGINATION_CLASS": "scheduling.api.pagination.PageLimitPagination",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["scheduling.core.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["scheduling.core.api.permissions.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["scheduling.core.api.ratelimit.TokenBucketThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "scheduling.core.api.pagination.PageLimitPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "scheduling.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "scheduling.core.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 20,
 }
@@ -338,10 +338,10 @@ SPECTACULAR_SETTINGS = {
         "CalendarConnectionTypeEnum": "scheduling.models.CalendarConnectionType.values",
     },
     "CAMELIZE_NAMES": False,
-    # Every operation's error answers, documented in one place (scheduling/api/schema.py).
+    # Every operation's error answers, documented in one place (scheduling/core/api/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "scheduling.api.schema.error_responses",
+        "scheduling.core.api.schema.error_responses",
     ],
 }
 

@@ -7,7 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from scheduling import invitations
-from scheduling.api.errors import json_error
+from scheduling.core.api.errors import json_error
 
 # "Forgot your password?" on the admin's sign-in page, and the page that sets a
 # password from an invitation (scheduling/invitations.py): Django's own views and

@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from scheduling.adminsite import (
+from scheduling.core.adminsite import (
     NONE,
     SHARED,
     VIEW,
@@ -28,9 +28,9 @@ from scheduling.adminsite import (
     admin_access,
     is_operator,
 )
-from scheduling.errors import DomainError
+from scheduling.core.errors import DomainError
+from scheduling.core.timeutils import iso
 from scheduling.models import Company, User
-from scheduling.timeutils import iso
 
 from . import selectors, services
 from .models import AuditLogEntry, Contact, ContactEvent, ContactTag, CrmCompany

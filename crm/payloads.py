@@ -13,7 +13,7 @@ from scheduling.api.shapes import (
     Text,
     Uuid,
 )
-from scheduling.timeutils import unix
+from scheduling.core.timeutils import unix
 
 from .models import Contact
 

@@ -1,13 +1,13 @@
 """Reads of contacts and their timeline, shared by both APIs and the admin."""
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
-from scheduling.errors import NotFound
+from scheduling.core.errors import NotFound
+from scheduling.core.lookups import parse_uuid
 from scheduling.models import ACTIVE_STATUSES, Appointment, Attendee, Company, Membership
 from scheduling.selectors import appointments_for_payload
 
@@ -81,10 +81,9 @@ def contact_list_recently_seen(*, company: Company, search: str = "") -> QuerySe
 
 def contact_get(*, company: Company, contact_id) -> Contact:
     """By the contact's UUID, or by the attendee id of one of its bookings."""
-    try:
-        key = uuid.UUID(str(contact_id))
-    except ValueError:
-        raise NotFound(CONTACT_NOT_FOUND) from None
+    key = parse_uuid(contact_id)
+    if key is None:
+        raise NotFound(CONTACT_NOT_FOUND)
     contacts = with_related(Contact.objects.filter(company=company))
     contact = contacts.filter(uuid=key).first()
     if contact is None:
@@ -138,10 +137,9 @@ def contact_appointments(contact: Contact) -> QuerySet:
 
 def contact_get_by_attendee(*, company: Company, attendee_id) -> Contact:
     """The contact of the attendee (``attendeeId`` of webhooks) of one of its bookings."""
-    try:
-        key = uuid.UUID(str(attendee_id))
-    except ValueError:
-        raise NotFound(CONTACT_NOT_FOUND) from None
+    key = parse_uuid(attendee_id)
+    if key is None:
+        raise NotFound(CONTACT_NOT_FOUND)
     by_attendee = ContactEvent.objects.filter(company=company, attendee_id=key)
     contact = with_related(Contact.objects.filter(
         company=company, pk__in=by_attendee.values("contact_id")[:1])).first()

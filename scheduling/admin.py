@@ -14,7 +14,8 @@ from django.utils.safestring import mark_safe
 
 from webhooks.models import WebhookDelivery
 
-from .adminsite import (
+from .choices import Role
+from .core.adminsite import (
     NONE,
     OWN,
     VIEW,
@@ -26,8 +27,7 @@ from .adminsite import (
     admin_access,
     is_operator,
 )
-from .choices import Role
-from .errors import DomainError
+from .core.errors import DomainError
 from .models import (
     ApiKey,
     Appointment,

@@ -31,10 +31,10 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .api.errors import error_body
-from .api.paths import is_api_path, is_workspace_path
-from .api.ratelimit import redis_client
 from .clientaddr import client_address
+from .core.api.errors import error_body
+from .core.api.paths import is_api_path, is_workspace_path
+from .core.api.ratelimit import redis_client
 
 logger = logging.getLogger("termin.auththrottle")
 

@@ -31,7 +31,7 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone
 
-from .timeutils import get_zone
+from .core.timeutils import add_months, get_zone
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def _advance(event: icalendar.Event, start: dt.datetime) -> None:
     if isinstance(step, int):  # whole months, to at least a year (the longest period) before
         months = (latest.year - first.year) * 12 + latest.month - first.month - 13
         periods = months // step
-        moved = _add_months(first, periods * step)
+        moved = add_months(first, periods * step)
     else:
         periods = (latest - _naive(first)) // step - 1
         moved = first + periods * step
@@ -300,11 +300,6 @@ def _duration(event: icalendar.Event, first: dt.date) -> dt.timedelta:
     else:
         length = dt.timedelta(days=1)
     return max(length, dt.timedelta(0))
-
-
-def _add_months(value: dt.date, months: int) -> dt.date:
-    total = value.year * 12 + value.month - 1 + months
-    return value.replace(year=total // 12, month=total % 12 + 1)
 
 
 class WorkBudget:

@@ -7,8 +7,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Channel, FormFieldType
+from .core.text import single_line
 from .models import MeetingType
-from .text import single_line
 
 # Channels whose booking needs the attendee's phone or address.
 PHONE_CHANNELS = frozenset({Channel.PHONE, Channel.WHATSAPP})

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.timezone import now
 
 from .choices import ROLE_RANK, BusySource, QueueKind, Role
-from .timeutils import canonical_timezone
+from .core.timeutils import canonical_timezone
 
 
 def validate_timezone(value: str) -> None:
@@ -168,7 +168,7 @@ class IdempotencyRecord(models.Model):
     """The first response to a POST carrying an ``Idempotency-Key``, kept 24 hours.
 
     A record belongs to one credential acting for one user (``scope``), so nobody
-    else replays it; its stored answer is encrypted (``scheduling/api/idempotency.py``).
+    else replays it; its stored answer is encrypted (``scheduling/core/api/idempotency.py``).
     """
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")

@@ -23,7 +23,7 @@ Rules every email follows:
   Hosts' emails and .ics carry none either.
 * Names, titles and reasons are the attendee's or the staff's text: the HTML
   makes links only of addresses Termin built (join, manage, confirm), and the
-  subject is folded onto one line (``scheduling/text.py``) whatever was stored.
+  subject is folded onto one line (``scheduling/core/text.py``) whatever was stored.
 * An email about a state the appointment has left (a confirmation of a booking
   cancelled meanwhile) is not sent.
 * Every email sent is logged as a ``SentEmail`` row, written in the transaction
@@ -45,10 +45,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from . import links, selectors
+from .core.text import single_line
+from .core.timeutils import get_zone
 from .models import Appointment, AppointmentStatus, Attendee, EmailKind, SentEmail, User
 from .selectors import attendee_zone, host_zone
-from .text import single_line
-from .timeutils import get_zone
 
 logger = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ from .api.shapes import (
     itself,
 )
 from .choices import Role
+from .core.timeutils import get_zone, iso
 from .models import (
     Appointment,
     AppointmentStatus,
@@ -33,7 +34,6 @@ from .models import (
     Membership,
     User,
 )
-from .timeutils import get_zone, iso
 
 
 def booking_url(user: User) -> str:

@@ -14,7 +14,7 @@ who sends them:
   bookings each address made (``address_holds``, ``address_hold_remember``), since
   the appointment has no field for it.
 
-A limit is the API's token bucket (``api/ratelimit.py``) with as many tokens as
+A limit is the API's token bucket (``scheduling/core/api/ratelimit.py``) with as many tokens as
 the limit, refilled evenly over the window: a burst of the whole limit passes,
 then one request per window/limit. Refused requests spend nothing. Buckets and
 remembered bookings live in Redis, shared by every process, when ``REDIS_URL``
@@ -34,9 +34,9 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 
-from .api.ratelimit import LocalBucket, RedisBucket, redis_client
 from .auththrottle import counted_as
 from .clientaddr import client_address
+from .core.api.ratelimit import LocalBucket, RedisBucket, redis_client
 
 logger = logging.getLogger("termin.publiclimits")
 

@@ -17,8 +17,8 @@ its ``{"error": ...}``; elsewhere a short plain-text response.
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
-from .api.errors import BODY_TOO_LARGE, json_error
-from .api.paths import is_api_path, is_workspace_path
+from .core.api.errors import BODY_TOO_LARGE, json_error
+from .core.api.paths import is_api_path, is_workspace_path
 
 URL_TOO_LONG = "The address is longer than the server accepts"
 

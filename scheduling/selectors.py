@@ -19,7 +19,8 @@ from django.utils import timezone as djtz
 
 from . import slots as engine
 from .choices import Channel, QueueKind
-from .errors import DomainError, NotFound
+from .core.errors import DomainError, NotFound
+from .core.timeutils import canonical_timezone, get_zone
 from .models import (
     Appointment,
     AppointmentHost,
@@ -31,7 +32,6 @@ from .models import (
     User,
 )
 from .services.schedules import WEEKDAYS
-from .timeutils import canonical_timezone, get_zone
 
 # The longest range one request may ask slots for ("about three months").
 MAX_RANGE_DAYS = 93

@@ -9,7 +9,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from .api import idempotency
+from .core.api import idempotency
 
 
 @shared_task

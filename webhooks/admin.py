@@ -6,10 +6,16 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from scheduling.adminsite import NONE, CompanyScopedAdmin, CompanyScopedInline, ServiceWriteAdmin
-from scheduling.errors import DomainError
+from scheduling.core import urlguard
+from scheduling.core.adminsite import (
+    NONE,
+    CompanyScopedAdmin,
+    CompanyScopedInline,
+    ServiceWriteAdmin,
+)
+from scheduling.core.errors import DomainError
 
-from . import events, services, urlguard
+from . import events, services
 from .models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 

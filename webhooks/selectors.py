@@ -1,19 +1,10 @@
 """Reads of webhooks."""
 
-import uuid
-
 from django.db.models import QuerySet
 
-from scheduling.errors import NotFound
+from scheduling.core.lookups import get_by_uuid
 
 from .models import WebhookDelivery, WebhookEndpoint
-
-
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def endpoint_list(*, company) -> QuerySet[WebhookEndpoint]:
@@ -22,10 +13,7 @@ def endpoint_list(*, company) -> QuerySet[WebhookEndpoint]:
 
 def endpoint_get(*, company, endpoint_id) -> WebhookEndpoint:
     """The company's endpoint with this uuid; NotFound for anyone else's."""
-    found = endpoint_list(company=company).filter(uuid=_uuid(endpoint_id)).first()
-    if found is None:
-        raise NotFound("Webhook not found")
-    return found
+    return get_by_uuid(endpoint_list(company=company), endpoint_id, not_found="Webhook not found")
 
 
 def delivery_list(*, endpoint: WebhookEndpoint, status: str | None = None) -> QuerySet:
@@ -39,7 +27,5 @@ def delivery_list(*, endpoint: WebhookEndpoint, status: str | None = None) -> Qu
 
 
 def delivery_get(*, endpoint: WebhookEndpoint, delivery_id) -> WebhookDelivery:
-    found = delivery_list(endpoint=endpoint).filter(uuid=_uuid(delivery_id)).first()
-    if found is None:
-        raise NotFound("Delivery not found")
-    return found
+    return get_by_uuid(delivery_list(endpoint=endpoint), delivery_id,
+                       not_found="Delivery not found")

@@ -37,11 +37,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from scheduling.choices import Role
-from scheduling.errors import Conflict, DomainError
+from scheduling.core import http, urlguard
+from scheduling.core.errors import Conflict, DomainError
 from scheduling.models import Company, Membership
 
 from . import events as event_types
-from . import http, signing, urlguard
+from . import signing
 from .models import DeliveryStatus, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger("termin.webhooks")

@@ -12,7 +12,7 @@ import hmac
 import json
 import secrets
 
-from scheduling.timeutils import iso
+from scheduling.core.timeutils import iso
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32

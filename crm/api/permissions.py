@@ -2,8 +2,8 @@
 
 from rest_framework import exceptions
 
-from scheduling.api.permissions import RolePermission, api_context
 from scheduling.choices import Role
+from scheduling.core.api.permissions import RolePermission, api_context
 
 DELETE_FORBIDDEN = "Only owners and admins can delete contacts"
 

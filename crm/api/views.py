@@ -5,9 +5,9 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from scheduling.api.base import ApiViewSet
 from scheduling.api.shapes import Choice, Integer, ListOf, Many, Mapping, Shape, Text, Uuid, key
 from scheduling.choices import Role
+from scheduling.core.api.base import ApiViewSet
 from scheduling.models import Membership
 
 from .. import selectors, services

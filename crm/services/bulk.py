@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from scheduling.errors import DomainError
+from scheduling.core.errors import DomainError
 from scheduling.models import Company
 
 from ..models import Contact

@@ -4,7 +4,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
-from scheduling.errors import Conflict, DomainError
+from scheduling.core.errors import Conflict, DomainError
 from scheduling.models import Company
 from webhooks import events
 from webhooks.services import emit

@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from scheduling.errors import Conflict, DomainError
+from scheduling.core.errors import Conflict, DomainError
 from scheduling.models import Company
 
 from ..models import Contact, CrmCompany

@@ -7,7 +7,7 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from scheduling.errors import DomainError
+from scheduling.core.errors import DomainError
 
 from ..choices import EventType
 from ..models import Contact, ContactEvent

@@ -5,10 +5,10 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from scheduling.errors import DomainError
+from scheduling.core.errors import DomainError
+from scheduling.core.phones import normalize_phone
+from scheduling.core.text import single_line
 from scheduling.models import Company, Membership, User
-from scheduling.phones import normalize_phone
-from scheduling.text import single_line
 
 from ..models import CrmCompany
 

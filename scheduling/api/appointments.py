@@ -22,13 +22,13 @@ from rest_framework.views import APIView
 
 from .. import publiclimits, selectors
 from ..choices import Channel, Role
+from ..core.api.base import ApiView, ApiViewSet
+from ..core.api.fields import OffsetDateTimeField, StrictSerializer
+from ..core.api.pagination import MAX_PAGE
 from ..models import Appointment, AppointmentStatus
 from ..payloads import APPOINTMENT, APPOINTMENT_FOR_ATTENDEE
 from ..services import appointments as services
 from ..services.rules import MAX_BRINGALONG
-from .base import ApiView, ApiViewSet
-from .fields import OffsetDateTimeField, StrictSerializer
-from .pagination import MAX_PAGE
 from .shapes import Integer, Many, One, Shape, itself, key
 from .slots import DateOrDateTimeField
 

@@ -6,7 +6,6 @@ with ``meetingTypeId`` it returns free slots (exactly like
 """
 
 import copy
-import uuid
 from collections import defaultdict
 from operator import attrgetter
 
@@ -19,11 +18,10 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from ..errors import NotFound
+from ..core.api.base import ApiView, ApiViewSet
+from ..core.api.fields import StrictSerializer, TimezoneField, UnsupportedField
 from ..models import AvailabilitySchedule
 from ..services import schedules
-from .base import ApiView, ApiViewSet
-from .fields import StrictSerializer, TimezoneField, UnsupportedField
 from .shapes import Boolean, Instant, Json, Many, Shape, Text, Uuid, key
 from .slots import SLOT_PARAMETERS, SLOTS, slots_response
 
@@ -152,6 +150,7 @@ def _optional(parameter: OpenApiParameter) -> OpenApiParameter:
 @extend_schema(tags=["Availability"])
 class AvailabilityViewSet(ApiViewSet):
     queryset = AvailabilitySchedule.objects.none()  # for the schema; requests use get_queryset()
+    not_found = "Availability schedule not found"
     serializer_class = ScheduleInput
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -160,17 +159,6 @@ class AvailabilityViewSet(ApiViewSet):
             AvailabilitySchedule.objects.filter(company=self.ctx.company)
             .select_related("user").prefetch_related("overrides")
         )
-
-    def get_object(self) -> AvailabilitySchedule:
-        try:
-            schedule_uuid = uuid.UUID(str(self.kwargs["pk"]))
-        except ValueError:
-            schedule_uuid = None
-        schedule = self.get_queryset().filter(uuid=schedule_uuid).first()
-        if schedule is None:
-            raise NotFound("Availability schedule not found")
-        self.check_object_permissions(self.request, schedule)
-        return schedule
 
     def owner_id(self, schedule: AvailabilitySchedule) -> int:
         return schedule.user_id

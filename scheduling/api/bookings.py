@@ -12,11 +12,11 @@ from rest_framework.response import Response
 
 from .. import selectors
 from ..choices import Channel
+from ..core.api.base import ApiView
+from ..core.api.fields import StrictSerializer, TimezoneField
+from ..core.text import SingleLineField
 from ..models import AppointmentStatus
 from ..services import bookings, rules
-from ..text import SingleLineField
-from .base import ApiView
-from .fields import StrictSerializer, TimezoneField
 from .shapes import OMIT, Choice, Shape, Text, Url, Uuid
 from .slots import InstantField
 

@@ -13,10 +13,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..choices import Role
-from ..errors import NotFound
+from ..core.api.base import ApiViewSet
 from ..models import CalendarConnection, CalendarConnectionType
 from ..services import calendars
-from .base import ApiViewSet
 from .shapes import Choice, Instant, Integer, Shape, Text, Url, Uuid
 
 
@@ -61,6 +60,7 @@ FEED = Shape("CalendarFeed", {
 @extend_schema(tags=["Calendar Connections"])
 class CalendarConnectionViewSet(ApiViewSet):
     queryset = CalendarConnection.objects.none()  # for the schema; requests use get_queryset()
+    not_found = "Calendar connection not found"
     serializer_class = CalendarConnectionInput
     http_method_names = ["get", "post", "delete", "head", "options"]
 
@@ -69,17 +69,6 @@ class CalendarConnectionViewSet(ApiViewSet):
         if not self.ctx.has_role(Role.ADMIN):
             found = found.filter(user=self.ctx.user)
         return found
-
-    def get_object(self) -> CalendarConnection:
-        try:
-            connection_uuid = uuid.UUID(str(self.kwargs["pk"]))
-        except ValueError:
-            connection_uuid = None
-        connection = self.get_queryset().filter(uuid=connection_uuid).first()
-        if connection is None:
-            raise NotFound("Calendar connection not found")
-        self.check_object_permissions(self.request, connection)
-        return connection
 
     def owner_id(self, connection: CalendarConnection) -> int:
         return connection.user_id

@@ -8,7 +8,6 @@ duration, slug, description}``. Where two names say the same thing, they must
 agree; a documented meetergo field Termin does not support is a 400 saying so.
 """
 
-import uuid
 from collections import defaultdict
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,16 +16,16 @@ from rest_framework.response import Response
 
 from .. import selectors
 from ..choices import Channel, QueueKind, Role
-from ..errors import NotFound
+from ..core.api.auth import ACT_AS_HEADER
+from ..core.api.base import ApiViewSet
+from ..core.api.fields import StrictSerializer, UnsupportedField
+from ..core.api.pagination import page_limit
+from ..core.lookups import parse_uuid
+from ..core.text import SingleLineField
 from ..models import MeetingType, Queue
 from ..payloads import meeting_type_url
 from ..services import meeting_types, queues
-from ..text import SingleLineField
-from .auth import ACT_AS_HEADER
 from .availability import InlineScheduleInput, schedule_service_kwargs
-from .base import ApiViewSet
-from .fields import StrictSerializer, UnsupportedField
-from .pagination import page_limit
 from .shapes import (
     Boolean,
     Choice,
@@ -417,16 +416,10 @@ MEETING_TYPE = Shape("MeetingType", {
 })
 
 
-def _parse_uuid(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 @extend_schema(tags=["Meeting types"])
 class MeetingTypeViewSet(ApiViewSet):
     queryset = MeetingType.objects.none()  # for the schema; requests use get_queryset()
+    not_found = "Meeting type not found"
     serializer_class = MeetingTypeInput
     pagination_class = None  # meetergo's list is a bare array
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -438,13 +431,6 @@ class MeetingTypeViewSet(ApiViewSet):
             .prefetch_related("hosts")
             .order_by("created_at", "pk")
         )
-
-    def get_object(self) -> MeetingType:
-        found = self.get_queryset().filter(uuid=_parse_uuid(self.kwargs["pk"])).first()
-        if found is None:
-            raise NotFound("Meeting type not found")
-        self.check_object_permissions(self.request, found)
-        return found
 
     def owner_id(self, meeting_type: MeetingType) -> int:
         return meeting_type.owner_id
@@ -471,10 +457,10 @@ class MeetingTypeViewSet(ApiViewSet):
             queryset = queryset.filter(pk__in=selectors.meeting_types_of(self.ctx.user)
                                        .values("pk"))
         if "hostId" in params:
-            hosted = selectors.meeting_types_hosted_by(_parse_uuid(params["hostId"]))
+            hosted = selectors.meeting_types_hosted_by(parse_uuid(params["hostId"]))
             queryset = queryset.filter(pk__in=hosted.values("pk"))
         if "ownerId" in params:
-            queryset = queryset.filter(owner__uuid=_parse_uuid(params["ownerId"]))
+            queryset = queryset.filter(owner__uuid=parse_uuid(params["ownerId"]))
         if "page" in params or "limit" in params:
             page, limit = page_limit(request)
             queryset = queryset[(page - 1) * limit: page * limit]
@@ -556,6 +542,7 @@ QUEUE = Shape("Queue", {
 @extend_schema(tags=["Queues"])
 class QueueViewSet(ApiViewSet):
     queryset = Queue.objects.none()  # for the schema; requests use get_queryset()
+    not_found = "Queue not found"
     serializer_class = QueueInput
     required_roles = {"create": Role.ADMIN, "partial_update": Role.ADMIN, "destroy": Role.ADMIN}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -565,13 +552,6 @@ class QueueViewSet(ApiViewSet):
             Queue.objects.filter(company=self.ctx.company)
             .prefetch_related("memberships__user").order_by("created_at", "pk")
         )
-
-    def get_object(self) -> Queue:
-        found = self.get_queryset().filter(uuid=_parse_uuid(self.kwargs["pk"])).first()
-        if found is None:
-            raise NotFound("Queue not found")
-        self.check_object_permissions(self.request, found)
-        return found
 
     @extend_schema(responses={200: QUEUE.schema()})
     def list(self, request):

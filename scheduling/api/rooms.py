@@ -1,16 +1,14 @@
 """``/v4/rooms``: a workspace's named meeting rooms and their join pages."""
 
-import uuid
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from ..choices import Role
-from ..errors import NotFound
+from ..core.api.base import ApiViewSet
 from ..models import Room
 from ..services import rooms
-from .base import ApiViewSet
 from .shapes import Instant, Integer, Shape, Text, Url, Uuid
 
 
@@ -35,6 +33,7 @@ ROOM = Shape("Room", {
 @extend_schema(tags=["Rooms"])
 class RoomViewSet(ApiViewSet):
     queryset = Room.objects.none()  # for the schema; requests use get_queryset()
+    not_found = rooms.NOT_FOUND
     serializer_class = RoomInput
     required_roles = {"create": Role.ADMIN, "partial_update": Role.ADMIN, "destroy": Role.ADMIN}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -42,17 +41,6 @@ class RoomViewSet(ApiViewSet):
     def get_queryset(self):
         return (Room.objects.filter(company=self.ctx.company, appointment__isnull=True)
                 .select_related("company").order_by("created_at", "pk"))
-
-    def get_object(self) -> Room:
-        try:
-            key = uuid.UUID(str(self.kwargs["pk"]))
-        except ValueError:
-            key = None
-        found = self.get_queryset().filter(uuid=key).first() if key else None
-        if found is None:
-            raise NotFound(rooms.NOT_FOUND)
-        self.check_object_permissions(self.request, found)
-        return found
 
     @extend_schema(responses={200: ROOM.schema()})
     def list(self, request):

@@ -21,9 +21,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from .. import selectors
-from ..errors import DomainError
-from ..timeutils import OUT_OF_RANGE, get_zone, within_range
-from .fields import OffsetDateTimeField, TimezoneField
+from ..core.api.fields import OffsetDateTimeField, TimezoneField
+from ..core.errors import DomainError
+from ..core.timeutils import OUT_OF_RANGE, get_zone, within_range
 from .shapes import Day, Instant, Integer, ListOf, Many, Shape, Text, Uuid, key
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -9,9 +9,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from ..core.api.base import ApiView
+from ..core.timeutils import add_months, get_zone
 from ..services.appointments import usage_by_month
-from ..timeutils import get_zone
-from .base import ApiView
 from .shapes import Instant, Integer, Many, Shape, Text, key
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -73,14 +73,9 @@ class UsageView(ApiView):
         company = self.ctx.company
         this_month = timezone.now().astimezone(get_zone(company.timezone)).date().replace(day=1)
         last = query.validated_data.get("to", this_month)
-        first = query.validated_data.get("from", _months_before(last, 11))
-        if first < _months_before(last, MAX_MONTHS - 1):
+        first = query.validated_data.get("from", add_months(last, -11))
+        if first < add_months(last, -(MAX_MONTHS - 1)):
             raise serializers.ValidationError(
                 {"from": [f"At most {MAX_MONTHS} months at once"]})
         months = usage_by_month(company=company, first=first, last=last)
         return Response(USAGE.build(company, months))
-
-
-def _months_before(month: dt.date, count: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 - count
-    return dt.date(index // 12, index % 12 + 1, 1)

@@ -4,7 +4,6 @@
 (developer-docs/core-concepts/users, api-reference/users/create-user): the user, a
 default schedule and a meeting type they host, in one transaction."""
 
-import uuid
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -12,14 +11,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..choices import Role
-from ..errors import NotFound
+from ..core.api.base import ApiViewSet
+from ..core.api.fields import StrictSerializer, TimezoneField
+from ..core.text import SingleLineField
 from ..models import Membership
 from ..payloads import PROVISIONED_USER, USER, provisioned_user_payload, user_payload
 from ..services import tenancy
-from ..text import SingleLineField
 from .availability import InlineScheduleInput, schedule_service_kwargs
-from .base import ApiViewSet
-from .fields import StrictSerializer, TimezoneField
 from .meeting_types import MeetingTypeInput, meeting_type_service_kwargs
 
 # Both spellings of the names are accepted: the overview sends firstname/lastname,
@@ -112,6 +110,8 @@ def render(membership: Membership) -> dict:
 class UserViewSet(ApiViewSet):
     serializer_class = UserInput
     queryset = Membership.objects.none()  # for the schema; get_queryset() scopes to the company
+    not_found = "User not found"
+    uuid_field = "user__uuid"
     required_roles = {"create": Role.ADMIN, "destroy": Role.ADMIN}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -121,17 +121,6 @@ class UserViewSet(ApiViewSet):
             .select_related("user")
             .order_by("user__date_joined", "pk")
         )
-
-    def get_object(self) -> Membership:
-        try:
-            user_uuid = uuid.UUID(str(self.kwargs["pk"]))
-        except ValueError:
-            user_uuid = None
-        membership = self.get_queryset().filter(user__uuid=user_uuid).first()
-        if user_uuid is None or membership is None:
-            raise NotFound("User not found")
-        self.check_object_permissions(self.request, membership)
-        return membership
 
     def owner_id(self, membership: Membership) -> int:
         return membership.user_id

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from .. import ics, links
 from .. import selectors as scheduling_selectors
 from ..choices import Channel
-from ..errors import DomainError
+from ..core.errors import DomainError
 from ..forms import CancelForm
 from ..models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from ..payloads import primary_attendee

@@ -14,7 +14,8 @@ from .. import links, publiclimits
 from .. import selectors as scheduling_selectors
 from ..choices import Channel
 from ..clientaddr import client_address
-from ..errors import DomainError
+from ..core.errors import DomainError
+from ..core.timeutils import get_zone
 from ..forms import BookingForm
 from ..models import AppointmentSource, MeetingType
 from ..services.bookings import (
@@ -24,7 +25,6 @@ from ..services.bookings import (
     split_name,
 )
 from ..services.rules import SlotTaken
-from ..timeutils import get_zone
 from . import selectors
 from .common import (
     bot_refusal,

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from .. import publiclimits
 from ..clientaddr import client_address
+from ..core.timeutils import canonical_timezone, get_zone
 from ..models import MeetingType
-from ..timeutils import canonical_timezone, get_zone
 
 logger = logging.getLogger("termin.pages")
 

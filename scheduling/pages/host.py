@@ -5,12 +5,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods
 
 from .. import links
-from ..errors import DomainError
+from ..core.errors import DomainError
+from ..core.timeutils import canonical_timezone
 from ..forms import DeclineForm
 from ..models import RESERVED_SLUGS, AppointmentStatus, User
 from ..selectors import host_zone
 from ..services import appointments as appointment_services
-from ..timeutils import canonical_timezone
 from . import selectors
 from .attendee import appointment_context, invalid_link
 from .common import limited_posts, page, query

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from django.utils import timezone as djtz
 
 from .. import selectors
+from ..core.timeutils import add_months, get_zone
 from ..models import MeetingType
-from ..timeutils import get_zone
 from .common import query
 
 # How many free times the "that time was just taken" message offers.
@@ -61,11 +61,6 @@ def _parse_date(value: str | None) -> dt.date | None:
         return None
 
 
-def _next_month(month: dt.date, step: int = 1) -> dt.date:
-    index = month.year * 12 + month.month - 1 + step
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def _free_slots(meeting_type: MeetingType, first: dt.date, last: dt.date, zone: str,
                 duration: int) -> list:
     if last < first:
@@ -78,7 +73,7 @@ def _free_slots(meeting_type: MeetingType, first: dt.date, last: dt.date, zone: 
 def _month_slots(meeting_type, month: dt.date, zone: str, duration: int) -> dict:
     """Free slots of ``month`` by local date (days already past left out)."""
     today = djtz.now().astimezone(get_zone(zone)).date()
-    last = _next_month(month) - dt.timedelta(days=1)
+    last = add_months(month, 1) - dt.timedelta(days=1)
     by_day: dict[dt.date, list] = {}
     for slot in _free_slots(meeting_type, max(month, today), last, zone, duration):
         by_day.setdefault(slot.start.astimezone(get_zone(zone)).date(), []).append(slot)
@@ -90,14 +85,14 @@ def _shown_month(request, meeting_type, *, this_month: dt.date, zone: str,
     """The month the request asks for, else the first with free times from this one
     (at most MONTHS_TO_SKIP on), with its free slots by day."""
     month = _parse_month(request.GET.get("month"))
-    if month is not None and this_month <= month <= _next_month(this_month, MONTHS_AHEAD):
+    if month is not None and this_month <= month <= add_months(this_month, MONTHS_AHEAD):
         return month, _month_slots(meeting_type, month, zone, duration)
     month = this_month
     by_day = _month_slots(meeting_type, month, zone, duration)
     for _step in range(MONTHS_TO_SKIP):
         if by_day or "month" in request.GET:
             break
-        month = _next_month(month)
+        month = add_months(month, 1)
         by_day = _month_slots(meeting_type, month, zone, duration)
     return month, by_day
 
@@ -109,7 +104,7 @@ def build_calendar(request, meeting_type: MeetingType, *, zone: str, duration: i
     ``time_url(slot)`` makes the link of one time."""
     local_today = djtz.now().astimezone(get_zone(zone)).date()
     this_month = local_today.replace(day=1)
-    last_month = _next_month(this_month, MONTHS_AHEAD)
+    last_month = add_months(this_month, MONTHS_AHEAD)
     month, by_day = _shown_month(request, meeting_type, this_month=this_month, zone=zone,
                                  duration=duration)
     selected = _parse_date(request.GET.get("date"))
@@ -129,8 +124,8 @@ def build_calendar(request, meeting_type: MeetingType, *, zone: str, duration: i
     times = [(slot.start, time_url(slot)) for slot in by_day.get(selected, ())]
     return Calendar(
         month=month, weeks=weeks,
-        prev_url=link(month=f"{_next_month(month, -1):%Y-%m}") if month > this_month else None,
-        next_url=link(month=f"{_next_month(month):%Y-%m}") if month < last_month else None,
+        prev_url=link(month=f"{add_months(month, -1):%Y-%m}") if month > this_month else None,
+        next_url=link(month=f"{add_months(month, 1):%Y-%m}") if month < last_month else None,
         selected=selected, times=times, has_free=bool(by_day),
     )
 

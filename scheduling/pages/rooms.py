@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import publiclimits
-from ..errors import DomainError
+from ..core.errors import DomainError
 from ..forms import RoomJoinForm
 from ..services import rooms as room_services
 from .common import bot_refusal, caught_bot, limited_posts, message, page, too_many, zone_asked

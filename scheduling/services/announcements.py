@@ -21,9 +21,9 @@ from webhooks import events
 from webhooks.services import emit
 
 from .. import notifications, signals
+from ..core.timeutils import iso
 from ..models import Appointment, AppointmentStatus, Attendee, User
 from ..payloads import appointment_payload, primary_attendee
-from ..timeutils import iso
 
 
 def _tell_crm(signal, appointment: Appointment, *, occurred_at=None, additional_data=None,

@@ -7,14 +7,15 @@ its own transaction.
 """
 
 import datetime as dt
-import uuid
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .. import selectors
-from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..core.errors import Conflict, DomainError, Forbidden, NotFound
+from ..core.lookups import parse_uuid
+from ..core.timeutils import OUT_OF_RANGE, add_months, get_zone, iso, within_range
 from ..models import (
     ACTIVE_STATUSES,
     PENDING_STATUSES,
@@ -29,7 +30,6 @@ from ..models import (
     new_manage_nonce,
 )
 from ..payloads import attendee_payload, primary_attendee
-from ..timeutils import OUT_OF_RANGE, get_zone, iso, within_range
 from . import announcements, rules
 
 NOT_FOUND = "Appointment not found"
@@ -44,7 +44,7 @@ def appointment_get(*, company: Company, appointment_id, for_update: bool = Fals
                     ) -> Appointment:
     """The company's appointment with this uuid, or NotFound."""
     found = None
-    key = _uuid(appointment_id)
+    key = parse_uuid(appointment_id)
     if key is not None:
         rows = selectors.appointments_for_payload(company=company).filter(uuid=key)
         if for_update:
@@ -86,7 +86,7 @@ def appointment_current(*, company: Company, user, now: dt.datetime | None = Non
 
 def appointment_for_attendee(*, appointment_id, secret: str | None) -> Appointment:
     """The appointment whose secret the caller holds (compared in constant time)."""
-    key = _uuid(appointment_id)
+    key = parse_uuid(appointment_id)
     found = (selectors.appointments_for_payload().filter(uuid=key).first()
              if key is not None else None)
     if found is None:
@@ -94,13 +94,6 @@ def appointment_for_attendee(*, appointment_id, secret: str | None) -> Appointme
     if not rules.secret_matches(found, secret):
         raise Forbidden("Invalid or missing appointment secret (x-appointment-secret)")
     return found
-
-
-def _uuid(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 # --- changes ---------------------------------------------------------------------------
@@ -262,7 +255,7 @@ def _guest_emails(emails) -> list[str]:
 
 
 def _attendee_of(appointment: Appointment, attendee_id) -> Attendee:
-    key = _uuid(attendee_id)
+    key = parse_uuid(attendee_id)
     found = (next((a for a in appointment.attendees.all() if a.uuid == key), None)
              if key is not None else None)
     if found is None:
@@ -506,13 +499,13 @@ def usage_by_month(*, company: Company, first: dt.date, last: dt.date) -> list[d
     from django.db.models import Count
     from django.db.models.functions import TruncMonth
 
+    from ..core.timeutils import get_zone
     from ..models import AppointmentSource
-    from ..timeutils import get_zone
 
     zone = get_zone(company.timezone)
     months = _months(first, last)
     lo = dt.datetime.combine(months[0], dt.time(0), zone)
-    hi = dt.datetime.combine(_next_month(months[-1]), dt.time(0), zone)
+    hi = dt.datetime.combine(add_months(months[-1], 1), dt.time(0), zone)
     rows = (Appointment.objects.filter(company=company, source=AppointmentSource.API,
                                        created_at__gte=lo, created_at__lt=hi)
             .annotate(month=TruncMonth("created_at", tzinfo=zone))
@@ -520,7 +513,7 @@ def usage_by_month(*, company: Company, first: dt.date, last: dt.date) -> list[d
     counts = {(month.year, month.month): n for month, n in rows}
     return [{"month": f"{m:%Y-%m}", "bookings": counts.get((m.year, m.month), 0),
              "periodStart": iso(dt.datetime.combine(m, dt.time(0), zone), zone),
-             "periodEnd": iso(dt.datetime.combine(_next_month(m), dt.time(0), zone), zone)}
+             "periodEnd": iso(dt.datetime.combine(add_months(m, 1), dt.time(0), zone), zone)}
             for m in months]
 
 
@@ -529,9 +522,5 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
     out = []
     while month <= end:
         out.append(month)
-        month = _next_month(month)
+        month = add_months(month, 1)
     return out
-
-
-def _next_month(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)

@@ -32,11 +32,10 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from webhooks import http, urlguard
-
 from .. import calendar_feeds
 from ..choices import BusySource
-from ..errors import DomainError, Unauthenticated
+from ..core import access, http, urlguard
+from ..core.errors import DomainError, Unauthenticated
 from ..models import (
     ACTIVE_STATUSES,
     PENDING_STATUSES,
@@ -50,7 +49,6 @@ from ..models import (
     Membership,
     User,
 )
-from . import access
 
 DAYS_BEHIND = 1
 DAYS_AHEAD = 180
@@ -75,28 +73,14 @@ class FeedError(Exception):
 # --- connections ---------------------------------------------------------------
 
 
-def check_feed_url(url: str) -> str:
-    """``url`` when it is an http(s) address the server may fetch; DomainError on
-    ``url`` otherwise. Resolves the host but opens no connection."""
-    url = (url or "").strip()
-    host, port = urlguard.host_and_port(url)
-    if settings.WEBHOOK_ALLOW_PRIVATE:
-        return url
-    for address in urlguard.resolve(host, port):
-        if not urlguard.is_public(address):
-            raise DomainError(
-                f"Calendar feeds cannot be read from {host}: it resolves to a private, "
-                f"loopback, link-local, multicast or reserved address ({address})", field="url")
-    return url
-
-
 def connection_create(*, company: Company, user: User, url: str, name: str = "",
                       type: str = CalendarConnectionType.ICS) -> CalendarConnection:
     """Subscribe ``user`` to the feed at ``url``; its first sync is queued on commit."""
     if type not in CalendarConnectionType.values:
         raise DomainError(f"Unknown calendar connection type: {type}. Use one of: "
                           f"{', '.join(CalendarConnectionType.values)}", field="type")
-    url = check_feed_url(url)
+    url = (url or "").strip()
+    urlguard.check_url(url)  # the address guard of every outbound request
     if (CalendarConnection.objects.filter(company=company, user=user).count()
             >= MAX_CONNECTIONS_PER_USER):
         raise DomainError(f"A user can connect at most {MAX_CONNECTIONS_PER_USER} calendars",

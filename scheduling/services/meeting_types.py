@@ -21,7 +21,6 @@ Shapes checked here, for the API and the admin alike:
 """
 
 import re
-import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,13 +33,12 @@ from ..choices import (
     FormFieldType,
     Role,
 )
-from ..errors import Conflict, DomainError, Forbidden
+from ..core.access import Access
+from ..core.errors import Conflict, DomainError, FieldErrors, Forbidden, raise_first
+from ..core.lookups import parse_uuid
 from ..models import AvailabilitySchedule, Company, MeetingType, Queue, User
 from . import schedules
-from .access import Access
 from .queues import company_users
-
-FieldErrors = list[tuple[str, str]]
 
 MAX_DURATIONS = 10
 MAX_FORM_FIELDS = 50
@@ -222,36 +220,24 @@ def _form_field(raw, name: str) -> tuple[dict | None, FieldErrors]:
     return field, []
 
 
-def _raise_first(errors: FieldErrors) -> None:
-    if errors:
-        field, message = errors[0]
-        raise DomainError(message, field=field)
-
-
 # --- references to hosts, queues and schedules --------------------------------------
 
 
 def _queue(company: Company, queue_id) -> Queue:
-    found = Queue.objects.filter(company=company, uuid=_uuid(queue_id)).first()
+    found = Queue.objects.filter(company=company, uuid=parse_uuid(queue_id)).first()
     if found is None:
         raise DomainError("Queue not found", field="queueId")
     return found
 
 
 def _schedule(company: Company, actor: Access, schedule_id) -> AvailabilitySchedule:
-    found = AvailabilitySchedule.objects.filter(company=company, uuid=_uuid(schedule_id)).first()
+    found = (AvailabilitySchedule.objects.filter(company=company, uuid=parse_uuid(schedule_id))
+             .first())
     if found is None:
         raise DomainError("Availability schedule not found", field="scheduleId")
     if found.user_id != actor.user_id and not actor.has_role(Role.ADMIN):
         raise Forbidden("Members can only use their own schedules", field="scheduleId")
     return found
-
-
-def _uuid(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def _hosts(company: Company, actor: Access, host_ids) -> list[User]:
@@ -380,7 +366,7 @@ def _apply(meeting_type: MeetingType, actor: Access, fields: dict, *, creating: 
     if creating or "form_fields" in fields:
         meeting_type.form_fields, found = normalize_form_fields(fields.get("form_fields", []))
         errors += found
-    _raise_first(errors)
+    raise_first(errors)
     for name in _PLAIN_FIELDS:
         if name in fields:
             setattr(meeting_type, name, fields[name])

@@ -5,9 +5,9 @@ import uuid
 from django.db import transaction
 
 from ..choices import Role
-from ..errors import Conflict, DomainError, Forbidden
+from ..core.access import Access
+from ..core.errors import Conflict, DomainError, Forbidden
 from ..models import Company, Membership, Queue, QueueMember, User
-from .access import Access
 
 
 def company_users(*, company: Company, user_ids, field: str) -> list[User]:

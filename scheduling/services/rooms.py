@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from .. import signals
-from ..errors import Conflict, DomainError, NotFound
+from ..core.errors import Conflict, DomainError, NotFound
 from ..models import Appointment, Company, Room
 
 NOT_FOUND = "Room not found"

@@ -37,9 +37,9 @@ from django.db.models import Count, QuerySet
 
 from .. import publiclimits, selectors, slots
 from ..choices import LINK_CHANNELS, Channel
-from ..errors import Conflict, DomainError
+from ..core.errors import Conflict, DomainError
+from ..core.phones import normalize_phone
 from ..models import PENDING_STATUSES, Appointment, AppointmentHost, MeetingType, User
-from ..phones import normalize_phone
 
 SLOT_TAKEN = "The selected time slot is no longer available"
 HOST_REQUIRED = "hostIds or queueId is required"

@@ -25,9 +25,9 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
-from ..errors import DomainError
+from ..core.errors import DomainError, FieldErrors, raise_first
+from ..core.timeutils import OUT_OF_RANGE, check_timezone, get_zone, within_range
 from ..models import AvailabilitySchedule, Company, Membership, ScheduleOverride, User
-from ..timeutils import OUT_OF_RANGE, canonical_timezone, get_zone, within_range
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_OVERRIDES = 500
@@ -39,8 +39,6 @@ DEFAULT_WEEKLY = {
     for day in WEEKDAYS
 }
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-
-FieldErrors = list[tuple[str, str]]
 
 
 # --- checking weekly hours and overrides (pure) ---------------------------------
@@ -393,19 +391,6 @@ def _date(value) -> dt.date | None:
         return None
 
 
-def _raise_first(errors: FieldErrors) -> None:
-    if errors:
-        field, message = errors[0]
-        raise DomainError(message, field=field)
-
-
-def check_timezone(value) -> str:
-    zone = canonical_timezone(value) if isinstance(value, str) else None
-    if zone is None:
-        raise DomainError(f"Unknown time zone: {value}", field="timezone")
-    return zone
-
-
 # --- writes ----------------------------------------------------------------------
 
 
@@ -418,10 +403,10 @@ def _lock_user(company: Company, user: User) -> None:
 def _with_exceptions(exceptions, *, weekly: dict, zone: str, overrides: list) -> list[dict]:
     """``overrides`` with meetergo's ``exceptions`` applied (see the module docstring)."""
     parsed, errors = check_exceptions(exceptions)
-    _raise_first(errors)
+    raise_first(errors)
     overrides, errors = overrides_from_exceptions(
         parsed, weekly=weekly, zone_name=zone, overrides=overrides)
-    _raise_first(errors)
+    raise_first(errors)
     return overrides
 
 
@@ -445,7 +430,7 @@ def schedule_create(
     zone = check_timezone(timezone_name or user.timezone)
     weekly, errors = normalize_weekly(weekly or {})
     overrides, override_errors = normalize_overrides(overrides or [])
-    _raise_first(errors + override_errors)
+    raise_first(errors + override_errors)
     if exceptions is not None:
         overrides = _with_exceptions(exceptions, weekly=weekly, zone=zone, overrides=overrides)
     _lock_user(company, user)
@@ -483,7 +468,7 @@ def schedule_update(*, schedule: AvailabilitySchedule, **changes) -> Availabilit
     if "overrides" in changes or "exceptions" in changes:
         overrides, override_errors = normalize_overrides(changes.get("overrides") or [])
         errors += override_errors
-    _raise_first(errors)
+    raise_first(errors)
     if changes.get("exceptions") is not None:
         overrides = _with_exceptions(changes["exceptions"], weekly=schedule.weekly,
                                      zone=schedule.timezone, overrides=overrides)

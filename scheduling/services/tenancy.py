@@ -10,7 +10,9 @@ from webhooks.services import emit
 
 from .. import invitations
 from ..choices import Role
-from ..errors import Conflict, DomainError, Forbidden
+from ..core.access import Access, as_access, company_membership
+from ..core.errors import Conflict, DomainError, Forbidden
+from ..core.timeutils import check_timezone
 from ..models import (
     RESERVED_SLUGS,
     ApiKey,
@@ -23,18 +25,9 @@ from ..models import (
     User,
 )
 from ..payloads import user_payload
-from ..timeutils import canonical_timezone
 from . import appointments as appointment_services
 from . import meeting_types as meeting_type_services
 from . import schedules as schedule_services
-from .access import Access, as_access, company_membership
-
-
-def check_timezone(value: str, field: str = "timezone") -> str:
-    zone = canonical_timezone(value or "")
-    if zone is None:
-        raise DomainError(f"Unknown time zone: {value}", field=field)
-    return zone
 
 
 def _unique_slug(model, base: str, fallback: str) -> str:

@@ -13,7 +13,7 @@ from crm.services import (
     contact_upsert_from_attendee,
     crm_company_create,
 )
-from scheduling.errors import Conflict
+from scheduling.core.errors import Conflict
 from tests.crm.conftest import make_contact, record_booking
 from webhooks.models import OutboxEvent
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from crm.models import Contact
 from crm.services import contact_create
 from scheduling.choices import Role
-from scheduling.errors import DomainError
+from scheduling.core.errors import DomainError
 from scheduling.services.appointments import appointment_cancel
 from scheduling.services.bookings import AttendeeInput, booking_create
 from scheduling.services.tenancy import user_create

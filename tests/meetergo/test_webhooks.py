@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from scheduling.errors import Conflict
+from scheduling.core.errors import Conflict
 from tests.conftest import client_for, make_company
 from tests.contract import assert_matches_schema
 from webhooks import events, services

@@ -12,8 +12,8 @@ from django.urls import reverse
 from crm.admin import neutralise, unneutralise
 from crm.models import Contact
 from crm.services import Actor, contact_create
-from scheduling.adminsite import SESSION_KEY
 from scheduling.choices import Role
+from scheduling.core.adminsite import SESSION_KEY
 from scheduling.models import MeetingType, Membership, Queue, User
 from tests.conftest import client_for, make_company, make_member
 from tests.scheduling.conftest import make_meeting_type, monday_after
@@ -233,7 +233,7 @@ def test_a_formula_in_a_contact_survives_export_and_import(client, owner):
 
 
 def test_the_admin_site_is_termin_s():
-    from scheduling.adminsite import TerminAdminSite
+    from scheduling.core.adminsite import TerminAdminSite
 
     assert isinstance(admin.site._wrapped if hasattr(admin.site, "_wrapped") else admin.site,
                       TerminAdminSite)

@@ -119,7 +119,7 @@ MODELS = [model for model in admin.site._registry]
 
 
 def test_every_model_admin_is_scoped():
-    from scheduling.adminsite import ScopedRights
+    from scheduling.core.adminsite import ScopedRights
 
     unscoped = [model.__name__ for model, admin_ in admin.site._registry.items()
                 if not isinstance(admin_, ScopedRights) and model is not Group]

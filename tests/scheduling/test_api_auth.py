@@ -86,7 +86,7 @@ def test_a_key_records_when_it_was_last_used(owner):
 
 @pytest.mark.parametrize("days", [0, 91])
 def test_expiry_must_be_between_1_and_90_days(owner, days):
-    from scheduling.errors import DomainError
+    from scheduling.core.errors import DomainError
 
     with pytest.raises(DomainError):
         api_key_create(company=owner.company, created_by=owner.user, days=days)

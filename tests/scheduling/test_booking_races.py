@@ -18,7 +18,7 @@ import requests
 from django.db import IntegrityError, connection, transaction
 
 from scheduling.choices import QueueKind
-from scheduling.errors import DomainError
+from scheduling.core.errors import DomainError
 from scheduling.models import Appointment, AppointmentHost
 from scheduling.services import bookings, rules
 from scheduling.services.api_keys import api_key_create

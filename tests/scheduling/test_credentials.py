@@ -14,7 +14,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from scheduling.choices import ROLE_RANK, Role
-from scheduling.errors import Forbidden
+from scheduling.core.errors import Forbidden
 from scheduling.models import ApiKey, ApiKeyKind, Membership
 from scheduling.services.api_keys import api_key_create
 from scheduling.services.tenancy import user_update

@@ -8,11 +8,11 @@ from django.db import connection
 from django.http import HttpResponse
 from rest_framework.test import APIClient
 
-from scheduling.api import idempotency
 from scheduling.choices import QueueKind
-from scheduling.errors import Conflict
+from scheduling.core.access import member_access
+from scheduling.core.api import idempotency
+from scheduling.core.errors import Conflict
 from scheduling.models import Appointment, Company, IdempotencyRecord, Membership, User
-from scheduling.services.access import member_access
 from scheduling.services.queues import queue_create
 from tests.conftest import client_for, make_member
 from tests.scheduling.conftest import make_meeting_type

@@ -5,7 +5,7 @@ import uuid
 import pytest
 import requests
 
-from scheduling.api import ratelimit
+from scheduling.core.api import ratelimit
 from scheduling.models import Company
 from scheduling.services.api_keys import api_key_create
 from tests.conftest import client_for

@@ -10,8 +10,8 @@ import pytest
 import requests
 from django.core.exceptions import RequestDataTooBig
 
-from scheduling.api.errors import exception_handler
-from scheduling.api.pagination import MAX_PAGE
+from scheduling.core.api.errors import exception_handler
+from scheduling.core.api.pagination import MAX_PAGE
 from tests.scheduling.conftest import make_meeting_type, monday_after
 from tests.scheduling.test_api_errors import assert_error_body
 from tests.scheduling.test_bookings import at, book, utc_host
@@ -196,7 +196,7 @@ def test_the_production_docs_run_gunicorn_with_the_same_flag():
 
 
 def test_time_bounds_leave_room_for_any_arithmetic():
-    from scheduling.timeutils import EARLIEST, LATEST, within_range
+    from scheduling.core.timeutils import EARLIEST, LATEST, within_range
 
     assert LATEST + dt.timedelta(days=400) < dt.datetime.max.replace(tzinfo=dt.UTC)
     assert within_range(dt.date(2999, 12, 31)) and not within_range(dt.date(3000, 1, 1))

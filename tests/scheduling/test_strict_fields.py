@@ -3,7 +3,7 @@
 import pytest
 from rest_framework import serializers
 
-from scheduling.api.fields import StrictSerializer
+from scheduling.core.api.fields import StrictSerializer
 
 
 class Attendee(StrictSerializer):

@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from crm.models import Contact
 from crm.services import contacts_bulk_upsert
+from scheduling.core.text import single_line
 from scheduling.models import MeetingType, User
-from scheduling.text import single_line
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from config.urls import urlpatterns as project_urls
-from scheduling.api.base import ApiView
+from scheduling.core.api.base import ApiView
 
 
 class BoomView(ApiView):

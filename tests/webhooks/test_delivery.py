@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from webhooks import services, urlguard
+from scheduling.core import urlguard
+from webhooks import services
 from webhooks.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from webhooks.services import RETRY_DELAYS, emit
 

@@ -4,8 +4,8 @@ import socket
 
 import pytest
 
-from webhooks import urlguard
-from webhooks.urlguard import UnsafeUrl
+from scheduling.core import urlguard
+from scheduling.core.urlguard import UnsafeUrl
 
 REFUSED = [
     "http://127.0.0.1/hook",

@@ -5,8 +5,8 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from scheduling.api.base import ApiViewSet
 from scheduling.choices import Role
+from scheduling.core.api.base import ApiViewSet
 
 from .. import events, selectors, services
 from ..models import DeliveryStatus, WebhookEndpoint

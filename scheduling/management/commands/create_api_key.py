@@ -3,7 +3,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from scheduling.choices import Role
-from scheduling.errors import DomainError
+from scheduling.core.errors import DomainError
 from scheduling.models import ApiKeyKind, Company, Membership
 from scheduling.services.api_keys import api_key_create
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduling.errors import DomainError
+from scheduling.core.errors import DomainError
 from scheduling.services.tenancy import company_create
 
 

@@ -6,8 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduling.choices import Role
+from scheduling.core.access import as_access
 from scheduling.models import AvailabilitySchedule, Company, MeetingType, Membership, User
-from scheduling.services.access import as_access
 from scheduling.services.api_keys import api_key_create
 from scheduling.services.meeting_types import meeting_type_create, meeting_type_update
 from scheduling.services.schedules import schedule_create

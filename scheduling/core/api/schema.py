@@ -21,7 +21,7 @@ shares rather than from the views themselves:
   than JSON.
 - 422 on authenticated POSTs: an ``Idempotency-Key`` reused with another body.
 
-Errors under ``/v4`` have the body of ``api/errors.py``; the workspace API
+Errors under ``/v4`` have the body of ``scheduling/core/api/errors.py``; the workspace API
 (``/api/workspaces/...``) answers ``{"error": "<message>"}``.
 
 It also corrects what drf-spectacular cannot know from a viewset: a path parameter

@@ -2,7 +2,7 @@
 
 Each member of a company signs in to ``/admin`` and works in one company at a time
 (a switcher when they belong to several, remembered in the session), with the
-rights the API gives their role: ``services.access`` decides, as it does for every
+rights the API gives their role: ``core.access`` decides, as it does for every
 other entry point. Superusers are the installation's operators: they alone see
 every company, set ``is_staff``/``is_superuser`` and see installation-wide tables.
 
@@ -25,10 +25,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .choices import Role
+from ..choices import Role
+from ..models import ACTIVE_STATUSES, Appointment, Membership
+from .access import Access, member_access, operator_access
 from .errors import DomainError, Unauthenticated
-from .models import ACTIVE_STATUSES, Appointment, Membership
-from .services.access import Access, member_access, operator_access
 
 SESSION_KEY = "termin_admin_company"
 UPCOMING_LIMIT = 50

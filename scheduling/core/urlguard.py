@@ -1,6 +1,7 @@
-"""The guard against server-side request forgery.
+"""The guard against server-side request forgery, for every outbound request
+(webhook deliveries, calendar feeds).
 
-A webhook URL is refused when its host resolves to an address that is not on the
+A URL is refused when its host resolves to an address that is not on the
 public Internet: loopback, private, shared (carrier-grade NAT), link-local,
 multicast, reserved or unspecified. IPv4 addresses hidden inside IPv6 (mapped,
 6to4, Teredo, NAT64) are unwrapped and judged as IPv4. Numeric spellings such
@@ -9,7 +10,7 @@ goes through ``socket.getaddrinfo`` like every other host name, which turns them
 into the address the connection would really reach, and that address is judged.
 
 The guard runs at registration and again inside every delivery's connection
-(see ``webhooks.http``): the address checked is the address connected to, so a
+(see ``scheduling.core.http``): the address checked is the address connected to, so a
 name that resolves to a public address at registration and to a private one
 later (DNS rebinding) is refused at delivery.
 
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from scheduling.errors import DomainError
+from scheduling.core.errors import DomainError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -31,7 +32,7 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class UnsafeUrl(DomainError):
-    """The URL may not receive webhooks. ``field`` is ``url`` for the API."""
+    """The server may not connect to the URL. ``field`` is ``url`` for the API."""
 
     def __init__(self, message: str):
         super().__init__(message, field="url")
@@ -96,8 +97,8 @@ def check_addresses(host: str, addresses: list[IPAddress], allow_private: bool) 
     for address in addresses:
         if not is_public(address):
             raise UnsafeUrl(
-                f"Webhooks cannot be sent to {host}: it resolves to a private, loopback, "
-                f"link-local, multicast or reserved address ({address})"
+                f"The server does not connect to {host}: it resolves to a private, "
+                f"loopback, link-local, multicast or reserved address ({address})"
             )
 
 
@@ -115,6 +116,6 @@ def checked_addresses(host: str, port: int, allow_private: bool | None = None) -
 
 
 def check_url(url: str, allow_private: bool | None = None) -> list[IPAddress]:
-    """Raise ``UnsafeUrl`` unless ``url`` may receive webhooks; its addresses otherwise."""
+    """Raise ``UnsafeUrl`` unless the server may connect to ``url``; its addresses otherwise."""
     host, port = host_and_port(url)
     return checked_addresses(host, port, allow_private)

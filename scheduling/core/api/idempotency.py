@@ -34,9 +34,9 @@ from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.response import Response
 
+from ...models import IdempotencyRecord
+from ..access import Access
 from ..errors import Conflict, DomainError
-from ..models import IdempotencyRecord
-from ..services.access import Access
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

@@ -1,5 +1,5 @@
-"""The HTTP client deliveries go through: requests, with the SSRF guard inside
-the connection.
+"""The HTTP client every outbound request goes through (webhook deliveries, calendar
+feeds): requests, with the SSRF guard inside the connection.
 
 urllib3 resolves a host when it opens a connection. Here the connection resolves
 it itself, judges every address with ``urlguard`` and connects to an address it

@@ -12,13 +12,13 @@ role. A maker who was deactivated, removed from the company or demoted below wha
 the credential needs makes it stop (``Unauthenticated`` naming why).
 """
 
-import uuid
 from dataclasses import dataclass, field
 
 from ..choices import ROLE_RANK, Role
-from ..errors import Forbidden, NotFound, Unauthenticated
 from ..models import ApiKey, ApiKeyKind, Company, Membership, User
-from .api_keys import api_key_authenticate, creator_membership
+from .credentials import api_key_authenticate, creator_membership
+from .errors import Forbidden, Unauthenticated
+from .lookups import get_by_uuid, parse_uuid
 
 PERSONAL_TOKEN_ACTS_AS_MAKER = (
     "A personal access token acts only as the user who created it; use a platform API "
@@ -99,7 +99,7 @@ def _maker_membership(api_key: ApiKey) -> Membership:
 
 
 def _acted_for(api_key: ApiKey, maker_membership: Membership, act_as: str) -> Membership:
-    if not act_as or _same_uuid(act_as, api_key.created_by.uuid):
+    if not act_as or parse_uuid(act_as) == api_key.created_by.uuid:
         return maker_membership
     if api_key.kind == ApiKeyKind.PERSONAL:
         raise Forbidden(PERSONAL_TOKEN_ACTS_AS_MAKER)
@@ -109,24 +109,10 @@ def _acted_for(api_key: ApiKey, maker_membership: Membership, act_as: str) -> Me
     return membership
 
 
-def _same_uuid(value: str, expected: uuid.UUID) -> bool:
-    try:
-        return uuid.UUID(value) == expected
-    except ValueError:
-        return False
-
-
 def company_membership(*, company: Company, user_uuid: str) -> Membership:
     """The membership in ``company`` of the user with ``user_uuid``; else NotFound."""
-    try:
-        parsed = uuid.UUID(str(user_uuid))
-    except ValueError:
-        parsed = None
-    found = (Membership.objects.select_related("user", "company")
-             .filter(company=company, user__uuid=parsed).first())
-    if parsed is None or found is None:
-        raise NotFound("User not found")
-    return found
+    members = Membership.objects.select_related("user", "company").filter(company=company)
+    return get_by_uuid(members, user_uuid, not_found="User not found", field="user__uuid")
 
 
 def session_access(*, company_id: int, user: User) -> Access | None:

@@ -3,6 +3,7 @@
 from rest_framework import generics, viewsets
 from rest_framework.views import APIView
 
+from ..lookups import get_by_uuid
 from . import idempotency
 from .permissions import api_context
 from .ratelimit import ratelimit_headers
@@ -52,5 +53,16 @@ class ApiGenericView(ApiConventionsMixin, generics.GenericAPIView):
     pass
 
 
+# A resource whose path names an object by its UUID: ``get_object`` finds it in
+# ``get_queryset()`` by ``uuid_field`` and checks the object permissions, or answers
+# the 404 ``not_found``. (A comment, not a docstring: drf-spectacular would print a
+# docstring into every operation of the subclasses that have none of their own.)
 class ApiViewSet(ApiConventionsMixin, viewsets.GenericViewSet):
-    pass
+    not_found = "Not found"
+    uuid_field = "uuid"
+
+    def get_object(self):
+        found = get_by_uuid(self.get_queryset(), self.kwargs["pk"], not_found=self.not_found,
+                            field=self.uuid_field)
+        self.check_object_permissions(self.request, found)
+        return found

@@ -1,6 +1,6 @@
 """Bearer credentials, and who a request acts for (SPEC section 7, "Who acts").
 
-The decision is ``services.access.credential_access``'s; this module reads the
+The decision is ``core.access.credential_access``'s; this module reads the
 headers and turns its refusals into DRF's errors.
 """
 
@@ -8,8 +8,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
+from ..access import Access, credential_access
 from ..errors import Forbidden, NotFound, Unauthenticated
-from ..services.access import Access, credential_access
 
 ACT_AS_HEADER = "HTTP_X_MEETERGO_API_USER_ID"
 
@@ -44,7 +44,7 @@ class ApiKeyAuthentication(BaseAuthentication):
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "scheduling.api.auth.ApiKeyAuthentication"
+    target_class = "scheduling.core.api.auth.ApiKeyAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):

@@ -29,3 +29,14 @@ class Conflict(DomainError):
 
 class Unauthenticated(DomainError):
     status = 401
+
+
+# What the services' checks collect before raising: ``(field, message)`` pairs.
+FieldErrors = list[tuple[str, str]]
+
+
+def raise_first(errors: FieldErrors) -> None:
+    """Raise the first collected error as a DomainError on its field (none: return)."""
+    if errors:
+        field, message = errors[0]
+        raise DomainError(message, field=field)

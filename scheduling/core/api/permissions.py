@@ -11,7 +11,7 @@ appointments and calendar connections).
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from ..choices import Role
+from ...choices import Role
 from .auth import ApiContext
 
 MISSING_KEY = (

@@ -4,6 +4,8 @@ import datetime as dt
 import zoneinfo
 from functools import lru_cache
 
+from .errors import DomainError
+
 UTC = dt.UTC
 
 # Names browsers still report that the IANA database keeps only as links.
@@ -19,6 +21,14 @@ def canonical_timezone(name: str) -> str | None:
     """The IANA name for ``name`` (aliases resolved), or None when unknown."""
     name = _ALIASES.get(name, name)
     return name if name in _known_zones() else None
+
+
+def check_timezone(value, field: str = "timezone") -> str:
+    """The canonical IANA name of ``value``; DomainError on ``field`` when unknown."""
+    zone = canonical_timezone(value) if isinstance(value, str) else None
+    if zone is None:
+        raise DomainError(f"Unknown time zone: {value}", field=field)
+    return zone
 
 
 def get_zone(name: str) -> zoneinfo.ZoneInfo:
@@ -50,3 +60,10 @@ def within_range(value: dt.date | dt.datetime) -> bool:
     if isinstance(value, dt.datetime):
         return EARLIEST <= value < LATEST
     return EARLIEST.date() <= value < LATEST.date()
+
+
+def add_months(value: dt.date, months: int) -> dt.date:
+    """``value`` (a date or datetime) moved by whole calendar months, day and time
+    kept; ValueError when that day does not exist in the month reached."""
+    index = value.year * 12 + value.month - 1 + months
+    return value.replace(year=index // 12, month=index % 12 + 1)
