@@ -1,18 +1,9 @@
-"""Shapes of contacts and events, declared once (scheduling/api/shapes.py) and shared
+"""Shapes of contacts and events, declared once (scheduling/core/api/shapes.py) and shared
 by the APIs and the outbox: an event carries a contact as its endpoint shows it."""
 
 import json
 
-from scheduling.api.shapes import (
-    Email,
-    Instant,
-    Integer,
-    ListOf,
-    Mapping,
-    Shape,
-    Text,
-    Uuid,
-)
+from scheduling.core.api.shapes import Email, Instant, Integer, ListOf, Mapping, Shape, Text, Uuid
 from scheduling.core.timeutils import unix
 
 from .models import Contact

@@ -1,12 +1,14 @@
-"""Shapes shared by the API and the webhook outbox, declared once (api/shapes.py), so
-an event carries a resource exactly as its endpoint shows it."""
+"""Shapes shared by the API and the webhook outbox, declared once
+(scheduling/core/api/shapes.py), so an event carries a resource exactly as its
+endpoint shows it."""
 
 from operator import attrgetter
 from typing import NamedTuple
 
 from django.conf import settings
 
-from .api.shapes import (
+from .choices import Role
+from .core.api.shapes import (
     Boolean,
     Choice,
     Email,
@@ -22,7 +24,6 @@ from .api.shapes import (
     Uuid,
     itself,
 )
-from .choices import Role
 from .core.timeutils import get_zone, iso
 from .models import (
     Appointment,

@@ -1,7 +1,7 @@
-"""Output shapes of webhooks, declared once (scheduling/api/shapes.py): the API's
+"""Output shapes of webhooks, declared once (scheduling/core/api/shapes.py): the API's
 answers are built from them and the schema derived from them."""
 
-from scheduling.api.shapes import (
+from scheduling.core.api.shapes import (
     Boolean,
     Choice,
     Instant,

@@ -18,12 +18,12 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from scheduling.api.shapes import Instant, Integer, ListOf, Many, One, Shape, Uuid, key
 from scheduling.choices import Role
 from scheduling.core.api.base import ApiViewSet
 from scheduling.core.api.fields import StrictSerializer
 from scheduling.core.api.pagination import MAX_PAGE
 from scheduling.core.api.permissions import api_context
+from scheduling.core.api.shapes import Instant, Integer, ListOf, Many, One, Shape, Uuid, key
 from scheduling.core.errors import NotFound
 from scheduling.payloads import APPOINTMENT
 

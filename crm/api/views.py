@@ -5,9 +5,19 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from scheduling.api.shapes import Choice, Integer, ListOf, Many, Mapping, Shape, Text, Uuid, key
 from scheduling.choices import Role
 from scheduling.core.api.base import ApiViewSet
+from scheduling.core.api.shapes import (
+    Choice,
+    Integer,
+    ListOf,
+    Many,
+    Mapping,
+    Shape,
+    Text,
+    Uuid,
+    key,
+)
 from scheduling.models import Membership
 
 from .. import selectors, services

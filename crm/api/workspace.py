@@ -15,13 +15,13 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from scheduling.api.shapes import Boolean, Integer, Many, One, Shape, itself, key
 from scheduling.choices import Role
 from scheduling.core.access import session_access
 from scheduling.core.api.auth import ApiContext, ApiKeyAuthentication
 from scheduling.core.api.base import ApiView
 from scheduling.core.api.errors import exception_handler as api_exception_handler
 from scheduling.core.api.pagination import MAX_PAGE
+from scheduling.core.api.shapes import Boolean, Integer, Many, One, Shape, itself, key
 
 from .. import selectors, services
 from ..payloads import WORKSPACE_CONTACT, WORKSPACE_CONTACT_FIELDS, WORKSPACE_EVENT

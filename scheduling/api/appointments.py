@@ -25,11 +25,11 @@ from ..choices import Channel, Role
 from ..core.api.base import ApiView, ApiViewSet
 from ..core.api.fields import OffsetDateTimeField, StrictSerializer
 from ..core.api.pagination import MAX_PAGE
+from ..core.api.shapes import Integer, Many, One, Shape, itself, key
 from ..models import Appointment, AppointmentStatus
 from ..payloads import APPOINTMENT, APPOINTMENT_FOR_ATTENDEE
 from ..services import appointments as services
 from ..services.rules import MAX_BRINGALONG
-from .shapes import Integer, Many, One, Shape, itself, key
 from .slots import DateOrDateTimeField
 
 SECRET_HEADER = "x-appointment-secret"

@@ -20,9 +20,9 @@ from rest_framework.response import Response
 
 from ..core.api.base import ApiView, ApiViewSet
 from ..core.api.fields import StrictSerializer, TimezoneField, UnsupportedField
+from ..core.api.shapes import Boolean, Instant, Json, Many, Shape, Text, Uuid, key
 from ..models import AvailabilitySchedule
 from ..services import schedules
-from .shapes import Boolean, Instant, Json, Many, Shape, Text, Uuid, key
 from .slots import SLOT_PARAMETERS, SLOTS, slots_response
 
 INTERVAL_EXAMPLE = [{"start": "09:00", "end": "17:00"}]

@@ -14,10 +14,10 @@ from .. import selectors
 from ..choices import Channel
 from ..core.api.base import ApiView
 from ..core.api.fields import StrictSerializer, TimezoneField
+from ..core.api.shapes import OMIT, Choice, Shape, Text, Url, Uuid
 from ..core.text import SingleLineField
 from ..models import AppointmentStatus
 from ..services import bookings, rules
-from .shapes import OMIT, Choice, Shape, Text, Url, Uuid
 from .slots import InstantField
 
 BOOKING_TYPES = {AppointmentStatus.PENDING_OPTIN: "DoubleOptIn",

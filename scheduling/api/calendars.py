@@ -14,9 +14,9 @@ from rest_framework.response import Response
 
 from ..choices import Role
 from ..core.api.base import ApiViewSet
+from ..core.api.shapes import Choice, Instant, Integer, Shape, Text, Url, Uuid
 from ..models import CalendarConnection, CalendarConnectionType
 from ..services import calendars
-from .shapes import Choice, Instant, Integer, Shape, Text, Url, Uuid
 
 
 class CalendarConnectionInput(serializers.Serializer):

@@ -20,13 +20,7 @@ from ..core.api.auth import ACT_AS_HEADER
 from ..core.api.base import ApiViewSet
 from ..core.api.fields import StrictSerializer, UnsupportedField
 from ..core.api.pagination import page_limit
-from ..core.lookups import parse_uuid
-from ..core.text import SingleLineField
-from ..models import MeetingType, Queue
-from ..payloads import meeting_type_url
-from ..services import meeting_types, queues
-from .availability import InlineScheduleInput, schedule_service_kwargs
-from .shapes import (
+from ..core.api.shapes import (
     Boolean,
     Choice,
     Instant,
@@ -40,6 +34,12 @@ from .shapes import (
     Uuid,
     itself,
 )
+from ..core.lookups import parse_uuid
+from ..core.text import SingleLineField
+from ..models import MeetingType, Queue
+from ..payloads import meeting_type_url
+from ..services import meeting_types, queues
+from .availability import InlineScheduleInput, schedule_service_kwargs
 
 # camelCase API name -> service keyword.
 MEETING_TYPE_NAMES = {

@@ -7,9 +7,9 @@ from rest_framework.response import Response
 
 from ..choices import Role
 from ..core.api.base import ApiViewSet
+from ..core.api.shapes import Instant, Integer, Shape, Text, Url, Uuid
 from ..models import Room
 from ..services import rooms
-from .shapes import Instant, Integer, Shape, Text, Url, Uuid
 
 
 class RoomInput(serializers.Serializer):

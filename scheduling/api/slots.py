@@ -22,9 +22,9 @@ from rest_framework.response import Response
 
 from .. import selectors
 from ..core.api.fields import OffsetDateTimeField, TimezoneField
+from ..core.api.shapes import Day, Instant, Integer, ListOf, Many, Shape, Text, Uuid, key
 from ..core.errors import DomainError
 from ..core.timeutils import OUT_OF_RANGE, get_zone, within_range
-from .shapes import Day, Instant, Integer, ListOf, Many, Shape, Text, Uuid, key
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ANYONE, EVERYONE = "anyone", "everyone"

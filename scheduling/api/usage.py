@@ -10,9 +10,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from ..core.api.base import ApiView
+from ..core.api.shapes import Instant, Integer, Many, Shape, Text, key
 from ..core.timeutils import add_months, get_zone
 from ..services.appointments import usage_by_month
-from .shapes import Instant, Integer, Many, Shape, Text, key
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_MONTHS = 36

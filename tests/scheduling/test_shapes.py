@@ -1,11 +1,11 @@
-"""Answer shapes (scheduling/api/shapes.py): one declaration makes the answer and
+"""Answer shapes (scheduling/core/api/shapes.py): one declaration makes the answer and
 documents it."""
 
 import datetime as dt
 import uuid
 from types import SimpleNamespace
 
-from scheduling.api.shapes import OMIT, Instant, ListOf, One, Shape, Text, Uuid
+from scheduling.core.api.shapes import OMIT, Instant, ListOf, One, Shape, Text, Uuid
 
 AUTHOR = Shape("TestAuthor", {"id": Uuid("uuid"), "name": Text("name")})
 NOTE = Shape("TestNote", {

@@ -14,10 +14,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from scheduling.api.shapes import Boolean, Instant, ListOf, Shape, Text, Uuid
 from scheduling.choices import Role
 from scheduling.core.api.base import ApiViewSet
 from scheduling.core.api.fields import StrictSerializer
+from scheduling.core.api.shapes import Boolean, Instant, ListOf, Shape, Text, Uuid
 from scheduling.core.errors import DomainError
 
 from .. import events, selectors, services

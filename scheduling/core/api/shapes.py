@@ -20,7 +20,7 @@ from operator import attrgetter, itemgetter
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from ..core.timeutils import iso
+from ..timeutils import iso
 
 OMIT = object()  # a getter's answer for "leave this key out" (fields with required=False)
 
