@@ -31,9 +31,12 @@ lock: install
 run: install
 	./bin/quickstart
 
+# The import contracts (pyproject.toml, [tool.importlinter]) are checked first: a broken
+# one fails the run before any test starts.
 # The suite runs with DEBUG off, as production does: a fresh secret key per run, and
 # (plain http to 127.0.0.1) no https redirect and no secure-only cookies.
 test: install
+	$(VENV)/bin/lint-imports --no-cache
 	./bin/services-up
 	./bin/ensure-chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
@@ -51,3 +54,4 @@ fuzz:
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
