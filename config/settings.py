@@ -157,28 +157,30 @@ TEMPLATES = [
     },
 ]
 
-# Database: PostgreSQL from DATABASE_URL, else SQLite tuned for several processes
-# (WAL lets readers run beside the writer; IMMEDIATE transactions serialise writers
-# up front instead of failing with "database is locked" halfway through).
-if os.environ.get("DATABASE_URL"):
-    DATABASES = {
-        "default": dj_database_url.parse(
-            os.environ["DATABASE_URL"], conn_max_age=env_int("DB_CONN_MAX_AGE", 60)
-        )
-    }
-else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "termin.sqlite3",
-            "OPTIONS": {
-                "timeout": 30,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
-    }
+# SQLite, embedded or given as DATABASE_URL=sqlite:///path, is tuned for several
+# processes: WAL lets readers run beside the writer; IMMEDIATE transactions serialise
+# writers up front instead of failing with "database is locked" halfway through.
+SQLITE_OPTIONS = {
+    "timeout": 30,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
+def env_database(name: str, var_dir: Path) -> dict:
+    """The database ``name`` gives (PostgreSQL or SQLite), else SQLite in ``var_dir``."""
+    if os.environ.get(name):
+        database = dj_database_url.parse(
+            os.environ[name], conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    else:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        database = {"ENGINE": "django.db.backends.sqlite3", "NAME": var_dir / "termin.sqlite3"}
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
+    return database
+
+
+DATABASES = {"default": env_database("DATABASE_URL", VAR_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

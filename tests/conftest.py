@@ -9,6 +9,8 @@ types), so every row a test starts from has passed the rules the product enforce
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -18,6 +20,64 @@ from scheduling.models import ApiKeyKind, Membership
 from scheduling.services.api_keys import api_key_create
 from scheduling.services.tenancy import company_create, user_create
 from tests import contract
+
+# The suites that also run on SQLite, the embedded default every newcomer starts on
+# (make test's second run): those through the code's PostgreSQL/SQLite branches
+# (webhook delivery, the CRM timeline, bookings and their races, slots) and the demo
+# data. The quick start's own tests always run it on the embedded default (SQLite
+# and the file-system broker), so the first run has them. On SQLite only these are
+# collected; ``-m sqlite`` picks them on PostgreSQL too.
+ON_SQLITE_TOO = (
+    "tests/webhooks/", "tests/crm/", "tests/meetergo/test_webhooks.py",
+    "tests/meetergo/test_bookings.py", "tests/meetergo/test_contacts.py",
+    "tests/scheduling/test_bookings.py", "tests/scheduling/test_booking_races.py",
+    "tests/scheduling/test_api_slots.py",
+    "tests/scheduling/test_demo_data_scheduling.py",
+)
+
+
+def pytest_report_header(config):
+    return f"database: {connection.vendor} ({settings.DATABASES['default']['NAME']})"
+
+
+def _select_for_the_database(config, items) -> None:
+    """Tests of ON_SQLITE_TOO are marked ``sqlite``; on SQLite the others are left
+    out. A test marked ``postgresql(reason=...)`` needs what only PostgreSQL has: on
+    SQLite it is skipped, saying why; on PostgreSQL it runs like any other."""
+    on_sqlite = connection.vendor == "sqlite"
+    kept, left_out = [], []
+    for item in items:
+        if item.nodeid.startswith(ON_SQLITE_TOO):
+            item.add_marker(pytest.mark.sqlite)
+        elif on_sqlite:
+            left_out.append(item)
+            continue
+        kept.append(item)
+        _skip_on_sqlite(item, on_sqlite)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def _skip_on_sqlite(item, on_sqlite: bool) -> None:
+    marker = item.get_closest_marker("postgresql")
+    if marker is None:
+        return
+    reason = marker.kwargs.get("reason")
+    if not reason:
+        raise pytest.UsageError(f"{item.nodeid}: the postgresql marker needs a reason=")
+    if on_sqlite:
+        item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {reason}"))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On SQLite the test database is a file beside the configured one, not Django's
+    in-memory default: servers and workers that a test starts open it too."""
+    database = settings.DATABASES["default"]
+    if connection.vendor == "sqlite":
+        name = Path(database["NAME"])
+        database.setdefault("TEST", {})["NAME"] = str(name.with_stem(f"{name.stem}-test"))
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -49,8 +109,10 @@ def _answers_match_the_schema():
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The test of which operations the suite exercised runs last, and knows whether
-    the whole suite ran before it."""
+    """The tests for the database (``_select_for_the_database``); the test of which
+    operations the suite exercised runs last, and knows whether the whole suite ran
+    before it."""
+    _select_for_the_database(config, items)
     last = [item for item in items if item.name == contract.COVERAGE_TEST]
     items[:] = [item for item in items if item.name != contract.COVERAGE_TEST] + last
     modules = {item.path for item in items}

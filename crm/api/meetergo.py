@@ -33,7 +33,7 @@ from ..payloads import CONTACT_ITEM
 from ..selectors import SORT_FIELDS, ContactAppointments
 from ..services.validation import FROM_PUBLIC
 from .permissions import DELETE_FORBIDDEN, ContactPermission
-from .views import BULK_RESULT, LIST_PARAMETERS, ContactInput
+from .views import BULK_RESULT, LIST_PARAMETERS, ContactInput, _tags
 
 # ``tags``, ``tags[]`` (axios) and ``tags[0]`` (qs): the ways clients repeat a parameter.
 TAGS_PARAMETER = re.compile(r"^tags(\[\d*\])?$")
@@ -61,8 +61,7 @@ class ContactSearch(StrictSerializer):
         rest = {key: data[key] for key in data if key not in tag_keys}
         params = super().to_internal_value(rest)
         # Repeated or comma-separated: contacts having any of them.
-        params["tags"] = [tag.strip() for value in values for tag in str(value).split(",")
-                          if tag.strip()]
+        params["tags"] = _tags(values)
         return params
 
 

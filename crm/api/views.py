@@ -1,5 +1,6 @@
 """``/v4/crm``: contacts, bulk upsert, search and the timeline."""
 
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -62,9 +63,14 @@ class BulkInput(serializers.Serializer):
     )
 
 
-def _tags(values: list[str]) -> list[str]:
-    """``tags`` may repeat and each value may be comma-separated."""
-    return [tag.strip() for value in values for tag in value.split(",") if tag.strip()]
+def _tags(values: list) -> list[str]:
+    """``tags`` may repeat and each value may be comma-separated. A NUL character is
+    refused, as every text field of a body refuses it: PostgreSQL would refuse it too,
+    and SQLite would quietly search for it."""
+    tags = [tag.strip() for value in values for tag in str(value).split(",") if tag.strip()]
+    if any("\x00" in tag for tag in tags):
+        raise serializers.ValidationError({"tags": [ProhibitNullCharactersValidator.message]})
+    return tags
 
 
 class ContactQuery(serializers.Serializer):

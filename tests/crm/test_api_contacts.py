@@ -228,6 +228,15 @@ def test_tags_match_contacts_having_any_of_them(api, people):
     assert names(api.get("/v4/crm?tags=Lead&searchTerm=ann")) == ["Ann"]
 
 
+@pytest.mark.parametrize("path", ["/v4/crm", "/crm"])
+def test_a_tag_with_a_nul_character_is_a_400_naming_tags_on_every_database(api, path):
+    """PostgreSQL cannot store a NUL and SQLite would search for it: it never gets there."""
+    response = api.get(path, {"tags": "Lead,vip\x00"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "tags", "message": "Null characters are not allowed."}]
+
+
 def test_owner_filter(api, people, admin_member):
     assert names(api.get(f"/v4/crm?ownerId={admin_member.user.uuid}")) == ["Cy"]
     assert names(api.get(f"/v4/crm?ownerId={uuid.uuid4()}")) == []

@@ -1,5 +1,7 @@
 """Quick-start command 1, as the README gives it, serves the API with the printed key,
-starts again on its earlier data, and stops with everything it started."""
+books the slot its printed curl finds and delivers the webhook through its own worker
+(SQLite and the file-system broker), starts again on its earlier data, and stops with
+everything it started."""
 
 import contextlib
 import os
@@ -11,19 +13,22 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from tests.support.processes import ROOT, free_port, wait_for_http
+from tests.webhooks.receiver import running_receiver
 
 KEY = re.compile(r"ak_live:[0-9a-f-]{36}:[A-Za-z0-9_-]{32,}")
+SLOTS = re.compile(r"slots: +curl .*'(http\S+booking-availability\S+)'")
 # What a process manager allows before it kills; the quick start must be done by then.
 STOP_WITHIN = 10.0
 
 
-def read_until_key(proc: subprocess.Popen, timeout: float = 120) -> str:
-    """The quick start's output up to the line with the API key."""
+def read_until_key(proc: subprocess.Popen, timeout: float = 120, last=KEY) -> str:
+    """The quick start's output up to the line with the API key (or ``last``)."""
     deadline = time.monotonic() + timeout
     seen = []
     while time.monotonic() < deadline:
@@ -33,7 +38,7 @@ def read_until_key(proc: subprocess.Popen, timeout: float = 120) -> str:
                 break
             continue
         seen.append(line)
-        if KEY.search(line):
+        if last.search(line):
             # Keep reading, so that the servers never block on a full pipe.
             threading.Thread(target=proc.stdout.read, daemon=True).start()
             return "".join(seen)
@@ -95,16 +100,31 @@ def stop_with_sigterm(proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.slow
-def test_the_quick_start_serves_the_api_with_the_printed_key(tmp_path):
+def test_the_quick_start_books_the_printed_slot_and_its_worker_sends_the_webhook(tmp_path):
     port = free_port()
-    with quick_start(tmp_path, port) as proc:
-        key = read_key(proc)
+    with quick_start(tmp_path, port) as proc, running_receiver() as receiver:
+        output = read_until_key(proc, last=SLOTS)
+        auth = {"Authorization": f"Bearer {KEY.search(output).group(0)}"}
         base = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base}/v4/user/me", proc=proc)
-        response = requests.get(f"{base}/v4/user/me", headers={"Authorization": f"Bearer {key}"})
-        assert response.status_code == 200
-        assert response.json()["email"] == "demo@termin.local"
+        me = requests.get(f"{base}/v4/user/me", headers=auth)
+        assert me.status_code == 200 and me.json()["email"] == "demo@termin.local"
         assert (tmp_path / "termin.sqlite3").exists()
+
+        hook = requests.post(f"{base}/v4/webhooks", headers=auth,
+                             json={"url": receiver.url, "events": ["booking_created"]})
+        assert hook.status_code == 201, hook.text
+        slots_url = SLOTS.search(output).group(1)
+        slots = requests.get(slots_url, headers=auth).json()
+        start = slots["dates"][0]["spots"][0]["startTime"]
+        booked = requests.post(f"{base}/v4/booking", headers=auth, json={
+            "meetingTypeId": parse_qs(urlsplit(slots_url).query)["meetingTypeId"][0],
+            "start": start, "attendee": {"email": "jane@client.test", "fullname": "Jane"}})
+        assert booked.status_code == 201, booked.text
+
+        delivered = receiver.wait_for(1)[0].json
+    assert delivered["webhookType"] == "booking_created"
+    assert delivered["data"]["appointmentId"] == booked.json()["appointmentId"]
 
 
 @pytest.mark.slow
