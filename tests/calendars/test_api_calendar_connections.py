@@ -67,7 +67,7 @@ def test_an_unknown_type_is_a_400(owner):
     assert response.status_code == 400
 
 
-def test_a_member_sees_and_deletes_only_their_own_connections(owner, server, allow_loopback):
+def test_a_member_sees_reads_and_deletes_only_their_own_connections(owner, server, allow_loopback):
     member = make_member(owner, Role.MEMBER)
     mine = connect(member, server.serve("/m.ics", EMPTY))
     theirs = connect(owner, server.serve("/o.ics", EMPTY))
@@ -75,6 +75,8 @@ def test_a_member_sees_and_deletes_only_their_own_connections(owner, server, all
 
     listed = client.get("/v4/calendar-connections").json()
     assert [c["id"] for c in listed["data"]] == [str(mine.uuid)]
+    assert client.get(f"/v4/calendar-connections/{mine.uuid}").json() == listed["data"][0]
+    assert client.get(f"/v4/calendar-connections/{theirs.uuid}").status_code == 404
     assert client.delete(f"/v4/calendar-connections/{theirs.uuid}").status_code == 404
     assert client.delete(f"/v4/calendar-connections/{mine.uuid}").status_code == 200
     assert list(CalendarConnection.objects.all()) == [theirs]

@@ -6,7 +6,7 @@ from tests.conftest import client_for, make_member
 from tests.pages.conftest import berlin, book, next_weekday, path_of
 
 
-def test_an_admin_creates_lists_renames_and_deletes_rooms(host):
+def test_an_admin_creates_lists_reads_renames_and_deletes_rooms(host):
     api = client_for(host)
     created = api.post("/v4/rooms", {"name": "Board Room", "displayName": "The board room"},
                        format="json")
@@ -15,6 +15,7 @@ def test_an_admin_creates_lists_renames_and_deletes_rooms(host):
     assert body["name"] == "board-room" and body["displayName"] == "The board room"
     assert body["joinUrl"].endswith(f"/rooms/{host.company.slug}/board-room")
     assert api.get("/v4/rooms").json()["total"] == 1
+    assert api.get(f"/v4/rooms/{body['id']}").json() == body
     renamed = api.patch(f"/v4/rooms/{body['id']}", {"displayName": "Boardroom"}, format="json")
     assert renamed.json()["displayName"] == "Boardroom"
     assert api.delete(f"/v4/rooms/{body['id']}").status_code == 200
