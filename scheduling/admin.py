@@ -416,7 +416,7 @@ class MeetingTypeAdminForm(forms.ModelForm):
         fields = (
             "company", "title", "slug", "description", "hosts", "queue", "schedule",
             "durations", "default_duration", "slot_interval", "buffer_before", "buffer_after",
-            "minimum_notice", "max_days_in_advance", "daily_limit", "channels", "locations",
+            "minimum_notice", "max_days_in_advance", "booking_limits", "channels", "locations",
             "form_fields", "double_opt_in", "require_host_confirmation",
             "allow_phone_only_booking", "ics_title", "ics_description",
         )
@@ -432,9 +432,10 @@ MEETING_TYPE_FIELDS = {
     "hostIds": "hosts", "queueId": "queue", "scheduleId": "schedule", "slug": "slug",
     "durations": "durations", "defaultDuration": "default_duration", "locations": "locations",
     "channels": "channels", "formFields": "form_fields", "title": "title",
+    "bookingLimits": "booking_limits", "dailyLimit": "booking_limits",
 }
 MEETING_TYPE_PLAIN = ("description", "slot_interval", "buffer_before", "buffer_after",
-                      "minimum_notice", "max_days_in_advance", "daily_limit", "double_opt_in",
+                      "minimum_notice", "max_days_in_advance", "booking_limits", "double_opt_in",
                       "require_host_confirmation", "allow_phone_only_booking", "ics_title",
                       "ics_description", "durations", "default_duration", "locations",
                       "channels", "form_fields")
@@ -462,7 +463,7 @@ class MeetingTypeAdmin(ServiceWriteAdmin):
         ("Hosts", {"fields": ("hosts", "queue", "schedule")}),
         ("Times", {"fields": ("durations", "default_duration", "slot_interval",
                               "buffer_before", "buffer_after", "minimum_notice",
-                              "max_days_in_advance", "daily_limit")}),
+                              "max_days_in_advance", "booking_limits")}),
         ("Where", {"fields": ("channels", "locations")}),
         ("Booking", {"fields": ("form_fields", "double_opt_in", "require_host_confirmation",
                                 "allow_phone_only_booking", "ics_title", "ics_description")}),
@@ -475,6 +476,7 @@ class MeetingTypeAdmin(ServiceWriteAdmin):
     def service_save(self, request, instance, data):
         company = data.get("company") or instance.company
         fields = {name: data[name] for name in MEETING_TYPE_PLAIN if name in data}
+        fields["booking_limits"] = data.get("booking_limits") or []  # a blank box: none
         fields["slug"] = data.get("slug") or None
         schedule = data.get("schedule")
         fields["schedule_id"] = str(schedule.uuid) if schedule else None

@@ -304,7 +304,8 @@ class MeetingType(models.Model):
     buffer_after = models.PositiveIntegerField(default=0)
     minimum_notice = models.PositiveIntegerField(default=0)
     max_days_in_advance = models.PositiveIntegerField(null=True, blank=True)
-    daily_limit = models.PositiveIntegerField(null=True, blank=True)
+    # [{"scope", "period", "max", "unit"}] (scheduling/services/limits.py).
+    booking_limits = models.JSONField(default=list, blank=True)
     channels = models.JSONField(default=list, blank=True)
     locations = models.JSONField(default=list, blank=True)
     form_fields = models.JSONField(default=list, blank=True)

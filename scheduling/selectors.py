@@ -13,15 +13,24 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BigIntegerField, F, FilteredRelation, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Cast, Ceil, Extract, Floor
 from django.utils import timezone as djtz
 
 from . import slots as engine
 from .choices import Channel, QueueKind
 from .core.errors import DomainError, NotFound
-from .core.timeutils import canonical_timezone, get_zone
+from .core.timeutils import add_months, canonical_timezone, get_zone
 from .models import (
+    ACTIVE_STATUSES,
     Appointment,
     AppointmentHost,
     Attendee,
@@ -31,6 +40,7 @@ from .models import (
     ScheduleOverride,
     User,
 )
+from .services.limits import engine_limits
 from .services.schedules import WEEKDAYS
 
 # The longest range one request may ask slots for ("about three months").
@@ -205,15 +215,16 @@ def appointment_pk_get(*, company, appointment_id) -> int:
 
 
 def busy_intervals(host_ids, start: dt.datetime, end: dt.datetime, *, company_id: int,
-                   exclude_appointment_id: int | None = None) -> BusyMap:
+                   exclude_appointment_id: int | None = None) -> tuple[BusyMap, BusyMap]:
     """Every interval that occupies one of ``host_ids`` and overlaps ``[start, end)``,
-    as ``{host_id: [(start, end), ...]}`` in UTC, read in one query: busy time blocked
-    by hand or read from calendars of ``company_id`` (``BusyTime``) and appointments
-    of any company with provisional holds (the active ``AppointmentHost`` rows the
-    exclusion constraint guards: a person is never in two meetings at once).
-    ``exclude_appointment_id``: that appointment's holds do not count (a reschedule
-    looking for a new time for it)."""
+    as ``{host_id: [(start, end), ...]}`` in UTC, read in one query, by kind: busy
+    time blocked by hand or read from calendars of ``company_id`` (``BusyTime``),
+    then appointments of any company with provisional holds (the active
+    ``AppointmentHost`` rows the exclusion constraint guards: a person is never in
+    two meetings at once). ``exclude_appointment_id``: that appointment's holds do
+    not count (a reschedule looking for a new time for it)."""
     busy: BusyMap = defaultdict(list)
+    held: BusyMap = defaultdict(list)
     host_ids = list(host_ids)
     blocked = BusyTime.objects.filter(
         Q(company_id__isnull=True) | Q(company_id=company_id),
@@ -222,29 +233,31 @@ def busy_intervals(host_ids, start: dt.datetime, end: dt.datetime, *, company_id
                                            start__lt=end, end__gt=start)
     if exclude_appointment_id is not None:
         holds = holds.exclude(appointment_id=exclude_appointment_id)
-    for host_id, b0, b1 in interval_rows((blocked, "user_id"), (holds, "host_id")):
-        busy[host_id].append((b0, b1))
-    return dict(busy)
+    kinds = (busy, held)
+    for kind, host_id, b0, b1 in interval_rows((blocked, "user_id"), (holds, "host_id")):
+        kinds[kind][host_id].append((b0, b1))
+    return dict(busy), dict(held)
 
 
 def interval_rows(*sources: tuple[QuerySet, str]):
-    """``(key, start, end)`` rows of every ``(queryset, key field)`` in ``sources``
-    (each with ``start`` and ``end`` fields), as aware UTC datetimes, in one query.
+    """``(source index, key, start, end)`` rows of every ``(queryset, key field)`` in
+    ``sources`` (each with ``start`` and ``end`` fields), as aware UTC datetimes, in
+    one query.
 
     On PostgreSQL the instants travel as whole epoch seconds (start rounded down,
     end rounded up, so busy time never shrinks): parsing thousands of timestamps
     is otherwise the slowest step of a slots request.
     """
     if connection.vendor != "postgresql":
-        return [row for queryset, key in sources
+        return [(index, *row) for index, (queryset, key) in enumerate(sources)
                 for row in queryset.values_list(key, "start", "end")]
     parts = [
         queryset.values_list(
-            key,
+            Value(index, IntegerField()), key,
             Cast(Floor(Extract("start", "epoch", tzinfo=dt.UTC)), BigIntegerField()),
             Cast(Ceil(Extract("end", "epoch", tzinfo=dt.UTC)), BigIntegerField()),
         ).order_by()
-        for queryset, key in sources
+        for index, (queryset, key) in enumerate(sources)
     ]
     rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     # The ORM's per-value converters would cost more than the query: run the SQL
@@ -254,30 +267,78 @@ def interval_rows(*sources: tuple[QuerySet, str]):
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     instant, utc = dt.datetime.fromtimestamp, dt.UTC
-    return [(k, instant(b0, utc), instant(b1, utc)) for k, b0, b1 in fetched]
+    return [(i, k, instant(b0, utc), instant(b1, utc)) for i, k, b0, b1 in fetched]
 
 
-def booked_starts(meeting_type: MeetingType, host_ids, start: dt.datetime,
-                  end: dt.datetime, *, exclude_appointment_id: int | None = None
-                  ) -> dict[int, list[dt.datetime]]:
-    """Starts of the meeting type's active bookings per host around ``[start, end)``,
-    for its daily limit (one query), leaving out ``exclude_appointment_id``'s. Local
-    days differ from UTC days by at most a day each way, so a day's margin on both
-    sides covers every day in range."""
-    if meeting_type.daily_limit is None:
+# --- limits ----------------------------------------------------------------------
+
+
+def limit_span(limits, start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Instants that hold every period of ``limits`` (engine limits) meeting
+    ``[start, end)`` in any zone: local dates lie within a day of UTC dates, so the
+    periods of the UTC dates a day wider, and a day more each side."""
+    widest = max((engine.PERIODS.index(limit.period) for limit in limits), default=0)
+    first, last = (start - dt.timedelta(days=1)).date(), (end + dt.timedelta(days=1)).date()
+    if widest == 1:
+        first -= dt.timedelta(days=first.weekday())
+        last += dt.timedelta(days=6 - last.weekday())
+    elif widest == 2:
+        first, last = first.replace(day=1), add_months(last.replace(day=1), 1)
+    elif widest == 3:
+        first, last = first.replace(month=1, day=1), last.replace(month=12, day=31)
+    margin = dt.timedelta(days=1)
+    return (dt.datetime.combine(first, dt.time(0), dt.UTC) - margin,
+            dt.datetime.combine(last, dt.time(0), dt.UTC) + 2 * margin)
+
+
+def limit_bookings(meeting_type: MeetingType, limits, host_ids, start: dt.datetime,
+                   end: dt.datetime, *, exclude_appointment_id: int | None = None
+                   ) -> dict[int, list[engine.Booking]]:
+    """The active bookings the hosts' ``limits`` (engine limits) count around ``[start,
+    end)``: each host's holds, of any meeting type when a ``host`` limit counts them
+    (marked ``same_type`` when of ``meeting_type``), leaving out
+    ``exclude_appointment_id``'s (one query; none without such limits)."""
+    scopes = {limit.scope for limit in limits} - {engine.ATTENDEE}
+    if not scopes:
         return {}
-    margin = dt.timedelta(days=1, hours=2)
-    rows = AppointmentHost.objects.filter(
-        host_id__in=list(host_ids), active=True, appointment__meeting_type=meeting_type,
-        start__gte=start - margin, start__lt=end + margin,
-    )
+    lo, hi = limit_span(limits, start, end)
+    rows = AppointmentHost.objects.filter(host_id__in=list(host_ids), active=True,
+                                          start__gte=lo, start__lt=hi)
+    if engine.HOST not in scopes:
+        rows = rows.filter(appointment__meeting_type=meeting_type)
     if exclude_appointment_id is not None:
         rows = rows.exclude(appointment_id=exclude_appointment_id)
-    rows = rows.values_list("host_id", "start")
-    booked: dict[int, list[dt.datetime]] = defaultdict(list)
-    for host_id, begin in rows:
-        booked[host_id].append(begin)
+    booked: dict[int, list[engine.Booking]] = defaultdict(list)
+    for host_id, b0, b1, type_id in rows.values_list("host_id", "start", "end",
+                                                     "appointment__meeting_type_id"):
+        booked[host_id].append(engine.Booking(b0, b1, type_id == meeting_type.pk))
     return dict(booked)
+
+
+def attendee_bookings(meeting_type: MeetingType, limits, email: str | None, start: dt.datetime,
+                      end: dt.datetime, *, exclude_appointment_id: int | None = None
+                      ) -> tuple[engine.Booking, ...]:
+    """The active bookings of ``meeting_type`` made with ``email`` (any host) that its
+    ``attendeeEmail`` limits count around ``[start, end)`` (one query; none without
+    an email or such a limit)."""
+    counted = [limit for limit in limits if limit.scope == engine.ATTENDEE]
+    if not counted or not email:
+        return ()
+    lo, hi = limit_span(counted, start, end)
+    rows = Appointment.objects.filter(
+        meeting_type=meeting_type, status__in=ACTIVE_STATUSES, start__gte=lo, start__lt=hi,
+        attendees__is_primary=True, attendees__email=email.strip().lower())
+    if exclude_appointment_id is not None:
+        rows = rows.exclude(pk=exclude_appointment_id)
+    return tuple(engine.Booking(b0, b1) for b0, b1 in rows.values_list("start", "end"))
+
+
+def booker_email(appointment_id: int | None) -> str | None:
+    """The email the booker of ``appointment_id`` booked with, if any."""
+    if appointment_id is None:
+        return None
+    return (Attendee.objects.filter(appointment_id=appointment_id, is_primary=True)
+            .exclude(email="").values_list("email", flat=True).first())
 
 
 # --- slots -----------------------------------------------------------------------
@@ -295,10 +356,12 @@ class SlotQuery:
     mode: str
     timezone: str
     duration: int
+    attendee_bookings: tuple[engine.Booking, ...] = ()
 
     def engine_kwargs(self) -> dict:
         return {"hosts": self.hosts, "rules": self.rules, "range_start": self.range_start,
-                "range_end": self.range_end, "now": self.now, "mode": self.mode}
+                "range_end": self.range_end, "now": self.now, "mode": self.mode,
+                "attendee_bookings": self.attendee_bookings}
 
 
 def available_slots(**kwargs) -> SlotResult:
@@ -322,6 +385,7 @@ def slot_query(
     exclude_appointment_id: int | None = None,
     now: dt.datetime | None = None,
     hosts: list[User] | None = None,
+    attendee_email: str | None = None,
 ) -> SlotQuery:
     """Load what the engine needs for ``meeting_type``'s slots starting in the range.
 
@@ -332,11 +396,12 @@ def slot_query(
     type to those hosts; ``queue_id`` must name its own queue. ``everyone``: a slot
     is free only when every chosen host is (the engine's co-host mode), as it always
     is for co-hosts. ``exclude_appointment_id``: that appointment's holds are not busy
-    and do not count toward the daily limit (a reschedule). Raises DomainError with
-    the field at fault. A fixed number of queries, whatever the number of hosts.
-    ``hosts``: the meeting type's hosts already loaded as
-    ``meeting_type_hosts(..., with_default_schedule=True)`` gives them (a booking
-    reads them while locking them).
+    and do not count toward the limits (a reschedule), and its booker's email is
+    the attendee's unless ``attendee_email`` names one (what ``attendeeEmail``
+    limits count). Raises DomainError with the field at fault. A fixed number of
+    queries, whatever the number of hosts. ``hosts``: the meeting type's hosts
+    already loaded as ``meeting_type_hosts(..., with_default_schedule=True)`` gives
+    them (a booking reads them while locking them).
     """
     now = now or djtz.now()
     minutes = check_duration(meeting_type, duration)
@@ -348,26 +413,41 @@ def slot_query(
     zone = timezone or hours_zone(meeting_type, hosts)
     range_start, range_end = _range(start, end, zone)
     rules = rules_for(meeting_type, minutes)
-    inputs = []
+    inputs, attendee = [], ()
     if hosts:
-        margin = rules.buffer_before + rules.duration + rules.buffer_after
-        overrides = _overrides(schedules.values(), range_start, range_end)
-        busy = busy_intervals([h.pk for h in hosts], range_start - margin, range_end + margin,
-                              company_id=meeting_type.company_id,
-                              exclude_appointment_id=exclude_appointment_id)
-        booked = booked_starts(meeting_type, [h.pk for h in hosts], range_start, range_end,
-                               exclude_appointment_id=exclude_appointment_id)
-        inputs = [
-            engine.HostInput(
-                host_id=host.pk,
-                schedule=_engine_schedule(host, schedules.get(host.pk), overrides),
-                busy=tuple(busy.get(host.pk, ())),
-                booked_starts=tuple(booked.get(host.pk, ())),
-            )
-            for host in hosts
-        ]
+        inputs, attendee = _host_inputs(meeting_type, hosts, schedules, rules, range_start,
+                                        range_end, exclude_appointment_id, attendee_email)
     return SlotQuery(inputs, rules, range_start, range_end, now,
-                     _mode(meeting_type, len(inputs), everyone=everyone), zone, minutes)
+                     _mode(meeting_type, len(inputs), everyone=everyone), zone, minutes,
+                     attendee)
+
+
+def _host_inputs(meeting_type, hosts, schedules, rules, range_start, range_end,
+                 exclude_appointment_id, attendee_email):
+    """The engine's ``HostInput`` of each host and the attendee's bookings."""
+    margin = rules.buffer_before + rules.duration + rules.buffer_after
+    overrides = _overrides(schedules.values(), range_start, range_end)
+    host_ids = [host.pk for host in hosts]
+    busy, held = busy_intervals(host_ids, range_start - margin, range_end + margin,
+                                company_id=meeting_type.company_id,
+                                exclude_appointment_id=exclude_appointment_id)
+    booked = limit_bookings(meeting_type, rules.limits, host_ids, range_start, range_end,
+                            exclude_appointment_id=exclude_appointment_id)
+    if attendee_email is None and any(lim.scope == engine.ATTENDEE for lim in rules.limits):
+        attendee_email = booker_email(exclude_appointment_id)
+    attendee = attendee_bookings(meeting_type, rules.limits, attendee_email, range_start,
+                                 range_end, exclude_appointment_id=exclude_appointment_id)
+    inputs = [
+        engine.HostInput(
+            host_id=host.pk,
+            schedule=_engine_schedule(host, schedules.get(host.pk), overrides),
+            busy=tuple(busy.get(host.pk, ())),
+            bookings=tuple(booked.get(host.pk, ())),
+            appointments=tuple(held.get(host.pk, ())),
+        )
+        for host in hosts
+    ]
+    return inputs, attendee
 
 
 def rules_for(meeting_type: MeetingType, duration: int) -> engine.Rules:
@@ -380,7 +460,7 @@ def rules_for(meeting_type: MeetingType, duration: int) -> engine.Rules:
         buffer_after=meeting_type.buffer_after * minutes,
         minimum_notice=meeting_type.minimum_notice * minutes,
         max_days_in_advance=meeting_type.max_days_in_advance,
-        daily_limit=meeting_type.daily_limit,
+        limits=engine_limits(meeting_type.booking_limits),
     )
 
 

@@ -36,9 +36,15 @@ force, and the property tests hold the two equal):
    ``max_days_in_advance`` is set, ``start < now + timedelta(days=max_days_in_advance)``
    (absolute 24-hour days, not calendar days).
 7. Range. Only starts with ``range_start <= start < range_end`` are returned.
-8. Daily limit. When ``daily_limit`` is set, a candidate is dropped if at least
-   ``daily_limit`` of the host's ``booked_starts`` fall on the candidate's Z-local
-   date.
+8. Limits. Each ``Limit(scope, period, max, minutes)`` of ``rules.limits`` counts
+   bookings whose start falls in the same period as the candidate, periods being
+   calendar days, weeks (Monday to Sunday), months and years of the host's zone
+   Z: ``MEETING_TYPE`` the host's bookings marked ``same_type``, ``HOST`` all the
+   host's bookings, ``ATTENDEE`` the ``attendee_bookings`` (any host). A booking
+   weighs 1, or with ``minutes`` its length in minutes; the candidate weighs 1 or
+   ``rules.duration`` in minutes. A candidate is dropped when, for some limit, the
+   period's weight plus its own exceeds ``max``. Every candidate of a local date
+   shares its periods, so a full period drops whole days.
 9. Modes. ``SINGLE`` takes exactly one host (``ValueError`` otherwise).
    ``ROUND_ROBIN``: a start is a slot when ANY host is free then; ``host_ids`` are
    the free hosts. ``CO_HOST``: a start is a slot only when ALL hosts are free;
@@ -48,6 +54,22 @@ force, and the property tests hold the two equal):
    (``tzinfo=datetime.UTC``). No hosts, or ``range_end <= range_start``, gives
    ``[]``. Naive datetimes anywhere, a non-positive duration or interval, a
    negative buffer or an unknown mode raise ``ValueError``.
+11. Why not. ``explain_slots`` takes the same values and also names, for every
+   refused candidate time of the range, the rule that refused it, per host. The
+   candidate times of a host's local date are its step grid from local midnight
+   and the step grids of its weekly and override intervals (wall times that exist,
+   first occurrence), in ``[range_start, range_end)``; of several hosts, the union
+   of theirs. A host's reason for a time is the first of these that holds:
+   ``POLICY`` (``rules.policy`` names a policy that refuses every time),
+   ``OVERRIDE`` (not a start of the date's override hours, but one of its weekly
+   hours), ``OUTSIDE_HOURS`` (not a start of the date's hours), ``NOTICE``,
+   ``HORIZON``, ``LIMIT`` (the first full limit, in ``rules.limits`` order),
+   ``APPOINTMENT`` (the meeting overlaps one of ``appointments``),
+   ``BUSY_CALENDAR`` (it overlaps ``busy``), ``BUFFER`` (only its buffers overlap
+   either). A time no reason holds for is free; the slots are exactly the times a
+   host (``CO_HOST``: every host) is free for, as ``compute_slots`` gives them, and
+   every other candidate time is refused once, with the reasons of the hosts that
+   refused it.
 """
 
 from bisect import bisect_right
@@ -63,8 +85,32 @@ ROUND_ROBIN = "round_robin"
 CO_HOST = "co_host"
 MODES = (SINGLE, ROUND_ROBIN, CO_HOST)
 
+# What a limit counts: the host's bookings of this meeting type, all the host's
+# bookings, or the attendee's bookings of this meeting type.
+MEETING_TYPE = "meetingType"
+HOST = "host"
+ATTENDEE = "attendeeEmail"
+SCOPES = (MEETING_TYPE, HOST, ATTENDEE)
+DAY, WEEK, MONTH, YEAR = "day", "week", "month", "year"
+PERIODS = (DAY, WEEK, MONTH, YEAR)
+
+# Why a candidate time is not a slot, in the order they are tried.
+POLICY = "policy"
+OVERRIDE = "override"
+OUTSIDE_HOURS = "outsideHours"
+NOTICE = "notice"
+HORIZON = "horizon"
+LIMIT = "limit"
+APPOINTMENT = "appointment"
+BUSY_CALENDAR = "busyCalendar"
+BUFFER = "buffer"
+REASONS = (POLICY, OVERRIDE, OUTSIDE_HOURS, NOTICE, HORIZON, LIMIT, APPOINTMENT,
+           BUSY_CALENDAR, BUFFER)
+
 _ONE_DAY = timedelta(days=1)
 _MIDNIGHT = time(0, 0)
+_WHOLE_DAY = ((_MIDNIGHT, _MIDNIGHT),)
+_MINUTE = timedelta(minutes=1)
 # datetime's resolution: [t, t + _TICK) contains exactly the instant t.
 _TICK = timedelta(microseconds=1)
 
@@ -88,19 +134,43 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Booking:
+    """A booking counted by limits: its instants, and whether it is of the meeting
+    type asked about (``MEETING_TYPE`` limits count only those)."""
+
+    start: datetime
+    end: datetime
+    same_type: bool = True
+
+
+@dataclass(frozen=True)
 class HostInput:
-    """One host: schedule, busy intervals (aware, any order, may overlap) and the
-    starts of this meeting type's active bookings (for the daily limit)."""
+    """One host: schedule, busy intervals (aware, any order, may overlap) of their
+    calendars and time blocked by hand (``busy``) and of their appointments
+    (``appointments``), and the bookings their limits count (``bookings``)."""
 
     host_id: object
     schedule: Schedule
     busy: tuple[BusyInterval, ...] = ()
-    booked_starts: tuple[datetime, ...] = ()
+    bookings: tuple[Booking, ...] = ()
+    appointments: tuple[BusyInterval, ...] = ()
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``max`` bookings (or, with ``minutes``, minutes booked) of ``scope``
+    per ``period`` of the host's zone."""
+
+    scope: str
+    period: str
+    max: int
+    minutes: bool = False
 
 
 @dataclass(frozen=True)
 class Rules:
-    """Meeting-type rules; ``interval=None`` steps by ``duration``."""
+    """Meeting-type rules; ``interval=None`` steps by ``duration``. ``policy`` names
+    a policy that refuses every time (no slots then)."""
 
     duration: timedelta
     interval: timedelta | None = None
@@ -108,7 +178,8 @@ class Rules:
     buffer_after: timedelta = timedelta(0)
     minimum_notice: timedelta = timedelta(0)
     max_days_in_advance: int | None = None
-    daily_limit: int | None = None
+    limits: tuple[Limit, ...] = ()
+    policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +191,34 @@ class Slot:
     host_ids: tuple
 
 
+@dataclass(frozen=True)
+class HostReason:
+    """Why one host is not free at a time; ``limit`` is the full limit for ``LIMIT``."""
+
+    host_id: object
+    reason: str
+    limit: Limit | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A candidate time that is not a slot, with the reason of each host that refused
+    it (input order): every host, except for ``CO_HOST``, where free hosts are left out."""
+
+    start: datetime
+    end: datetime
+    reasons: tuple[HostReason, ...]
+
+
+@dataclass(frozen=True)
+class Explained:
+    """``explain_slots``' answer: the slots and every refused candidate time, each
+    sorted by start."""
+
+    slots: list[Slot]
+    refused: list[Refusal]
+
+
 def compute_slots(
     *,
     hosts: Sequence[HostInput],
@@ -128,30 +227,56 @@ def compute_slots(
     range_end: datetime,
     now: datetime,
     mode: str = SINGLE,
+    attendee_bookings: Sequence[Booking] = (),
 ) -> list[Slot]:
     """All slots with ``range_start <= start < range_end``, sorted by start.
 
-    Follows the module docstring exactly. Raises ValueError for naive datetimes,
-    invalid rules, an unknown mode, or SINGLE with more than one host.
+    Follows the module docstring exactly; ``attendee_bookings`` are what
+    ``ATTENDEE`` limits count. Raises ValueError for naive datetimes, invalid
+    rules, an unknown mode, or SINGLE with more than one host.
     """
-    range_start = _utc(range_start, "range_start")
-    range_end = _utc(range_end, "range_end")
-    now = _utc(now, "now")
-    _check_rules(rules)
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}")
-    for host in hosts:
-        _check_host(host)
-    if not hosts:
+    range_start, range_end, now = _checked(hosts, rules, range_start, range_end, now, mode,
+                                           attendee_bookings)
+    if not hosts or rules.policy is not None:
         return []
-    if mode == SINGLE and len(hosts) != 1:
-        raise ValueError(f"mode {SINGLE!r} needs exactly one host, got {len(hosts)}")
     lo, hi = _window(rules, range_start, range_end, now)
     if lo >= hi:
         return []
     cache: dict = {}  # shared by hosts: round-robin teams usually share schedules
-    free = [_free_starts(host, rules, lo, hi, cache) for host in hosts]
+    free = [_free_starts(host, rules, lo, hi, cache, attendee_bookings) for host in hosts]
     return _combine(hosts, free, rules.duration, mode)
+
+
+def explain_slots(
+    *,
+    hosts: Sequence[HostInput],
+    rules: Rules,
+    range_start: datetime,
+    range_end: datetime,
+    now: datetime,
+    mode: str = SINGLE,
+    attendee_bookings: Sequence[Booking] = (),
+) -> Explained:
+    """The slots of ``compute_slots`` and, for every other candidate time of the range,
+    why it is refused (module docstring, 11). Same arguments and errors."""
+    range_start, range_end, now = _checked(hosts, rules, range_start, range_end, now, mode,
+                                           attendee_bookings)
+    slots: list[Slot] = []
+    refused: list[Refusal] = []
+    if not hosts or range_end <= range_start:
+        return Explained(slots, refused)
+    judges = [_Judge(host, rules, now, attendee_bookings) for host in hosts]
+    times = set().union(*(judge.candidates(range_start, range_end) for judge in judges))
+    every_id = tuple(host.host_id for host in hosts)
+    for start in sorted(times):
+        reasons = [judge.reason(start) for judge in judges]
+        free = tuple(host.host_id for host, why in zip(hosts, reasons, strict=True) if why is None)
+        if free and (mode != CO_HOST or len(free) == len(hosts)):
+            slots.append(Slot(start, start + rules.duration, every_id if mode == CO_HOST else free))
+        else:
+            refused.append(Refusal(start, start + rules.duration,
+                                   tuple(why for why in reasons if why is not None)))
+    return Explained(slots, refused)
 
 
 def host_free_at(
@@ -161,26 +286,44 @@ def host_free_at(
     start: datetime,
     now: datetime,
     ignore_busy: tuple = (),
+    attendee_bookings: Sequence[Booking] = (),
 ) -> bool:
     """True iff ``start`` is exactly a slot start of ``host`` under ``rules``.
 
     Same rules as ``compute_slots`` for a single host, with no range restriction.
-    Busy intervals equal to one in ``ignore_busy`` (same start and end instants)
-    are dropped first, so a reschedule can ignore its own appointment. Note that
-    ``booked_starts`` are not touched: drop the booking's own start there too if
-    it should not count toward the daily limit.
+    Busy intervals and appointments equal to one in ``ignore_busy`` (same start and
+    end instants) are dropped first, so a reschedule can ignore its own appointment.
+    Note that ``bookings`` are not touched: drop the booking's own there too if it
+    should not count toward the limits.
     """
     start = _utc(start, "start")
     now = _utc(now, "now")
     _check_rules(rules)
     _check_host(host)
+    _check_bookings(attendee_bookings, "attendee bookings")
     for interval in ignore_busy:
         _utc(interval[0], "ignore_busy")
         _utc(interval[1], "ignore_busy")
     lo, hi = _window(rules, start, start + _TICK, now)
-    if lo >= hi:
+    if lo >= hi or rules.policy is not None:
         return False
-    return start in _free_starts(host, rules, lo, hi, {}, ignore_busy)
+    return start in _free_starts(host, rules, lo, hi, {}, attendee_bookings, ignore_busy)
+
+
+def _checked(hosts, rules, range_start, range_end, now, mode, attendee_bookings):
+    """The range and ``now`` in UTC, once every input is checked (ValueError)."""
+    range_start = _utc(range_start, "range_start")
+    range_end = _utc(range_end, "range_end")
+    now = _utc(now, "now")
+    _check_rules(rules)
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}")
+    for host in hosts:
+        _check_host(host)
+    _check_bookings(attendee_bookings, "attendee bookings")
+    if mode == SINGLE and len(hosts) > 1:
+        raise ValueError(f"mode {SINGLE!r} needs exactly one host, got {len(hosts)}")
+    return range_start, range_end, now
 
 
 def _utc(value: datetime, name: str) -> datetime:
@@ -191,7 +334,8 @@ def _utc(value: datetime, name: str) -> datetime:
 
 
 def _check_rules(rules: Rules) -> None:
-    """ValueError unless duration/interval are positive and buffers non-negative."""
+    """ValueError unless duration/interval are positive, buffers non-negative and
+    every limit known."""
     # A zero step would loop forever; negative buffers would make the busy
     # window empty or inverted, where "overlap" stops meaning anything.
     if rules.duration <= timedelta(0):
@@ -200,16 +344,24 @@ def _check_rules(rules: Rules) -> None:
         raise ValueError("interval must be positive")
     if rules.buffer_before < timedelta(0) or rules.buffer_after < timedelta(0):
         raise ValueError("buffers must not be negative")
+    for limit in rules.limits:
+        if limit.scope not in SCOPES or limit.period not in PERIODS or limit.max < 0:
+            raise ValueError(f"invalid limit {limit!r}")
 
 
 def _check_host(host: HostInput) -> None:
     """ValueError if any of the host's datetimes is naive."""
     # Checked up front (cheaply: this runs over every busy interval of every
     # host) so a naive value fails loudly even when the window turns out empty.
-    if any(b0.tzinfo is None or b1.tzinfo is None for b0, b1 in host.busy):
-        raise ValueError(f"busy intervals of host {host.host_id!r} must be timezone-aware")
-    if any(booked.tzinfo is None for booked in host.booked_starts):
-        raise ValueError(f"booked starts of host {host.host_id!r} must be timezone-aware")
+    for intervals in (host.busy, host.appointments):
+        if any(b0.tzinfo is None or b1.tzinfo is None for b0, b1 in intervals):
+            raise ValueError(f"busy intervals of host {host.host_id!r} must be timezone-aware")
+    _check_bookings(host.bookings, f"bookings of host {host.host_id!r}")
+
+
+def _check_bookings(bookings: Sequence[Booking], name: str) -> None:
+    if any(b.start.tzinfo is None or b.end.tzinfo is None for b in bookings):
+        raise ValueError(f"{name} must be timezone-aware")
 
 
 def _window(
@@ -223,12 +375,17 @@ def _window(
     return lo, hi
 
 
+def _step(rules: Rules) -> timedelta:
+    return rules.interval if rules.interval is not None else rules.duration
+
+
 def _free_starts(
     host: HostInput,
     rules: Rules,
     lo: datetime,
     hi: datetime,
     cache: dict,
+    attendee: Sequence[Booking] = (),
     ignore_busy: tuple = (),
 ) -> list[datetime]:
     """The host's slot starts within ``[lo, hi)``, ascending and distinct.
@@ -238,32 +395,135 @@ def _free_starts(
     """
     schedule = host.schedule
     tz = ZoneInfo(schedule.timezone)
-    step = rules.interval if rules.interval is not None else rules.duration
+    step = _step(rules)
+    usage = _Usage(host, rules, tz, attendee)
     candidates: list[datetime] = []
-    for day in _open_days(_days(lo, hi, tz), host.booked_starts, tz, rules.daily_limit):
+    for day in _days(lo, hi, tz):
+        if usage.full(day) is not None:
+            continue  # every candidate of a day falls in that day's periods
         intervals = _intervals_on(schedule, day)
         key = (schedule.timezone, day, intervals)
         if key not in cache:
             cache[key] = _day_candidates(tz, day, intervals, step, rules.duration)
         candidates.extend(start for start in cache[key] if lo <= start < hi)
-    busy = _merged_busy(host.busy, ignore_busy)
+    busy = _merged_busy(host.busy + host.appointments if host.appointments else host.busy,
+                        ignore_busy)
     free = _unblocked(candidates, busy, rules.buffer_before, rules.duration + rules.buffer_after)
     # Sorted already when intervals are sorted and disjoint; this keeps the
     # promise even when a caller's intervals overlap.
     return sorted(set(free))
 
 
-def _open_days(
-    days: list[date], booked_starts: tuple[datetime, ...], tz: ZoneInfo, limit: int | None
-) -> list[date]:
-    """The ``days`` on which fewer than ``limit`` bookings start (all if no limit).
+def _period(day: date, period: str) -> object:
+    """The key of the calendar period of ``period`` kind that holds local ``day``."""
+    if period == DAY:
+        return day
+    if period == WEEK:
+        return day - timedelta(days=day.weekday())
+    if period == MONTH:
+        return day.year, day.month
+    return day.year
 
-    Every candidate of a day falls on that local day, so a full day is skipped whole.
-    """
-    if limit is None:
-        return days
-    per_day = Counter(booked.astimezone(tz).date() for booked in booked_starts)
-    return [day for day in days if per_day[day] < limit]
+
+class _Usage:
+    """How much of each of ``rules.limits`` a host has used, per period of their zone."""
+
+    def __init__(self, host: HostInput, rules: Rules, tz: ZoneInfo, attendee: Sequence[Booking]):
+        self.checks = []
+        for limit in rules.limits:
+            if limit.scope == ATTENDEE:
+                counted = attendee
+            elif limit.scope == HOST:
+                counted = host.bookings
+            else:
+                counted = [booking for booking in host.bookings if booking.same_type]
+            used: Counter = Counter()
+            for booking in counted:
+                weight = (booking.end - booking.start) / _MINUTE if limit.minutes else 1
+                used[_period(booking.start.astimezone(tz).date(), limit.period)] += weight
+            own = rules.duration / _MINUTE if limit.minutes else 1
+            self.checks.append((limit, used, own))
+
+    def full(self, day: date) -> Limit | None:
+        """The first limit a booking on local ``day`` would exceed, if any."""
+        for limit, used, own in self.checks:
+            if used[_period(day, limit.period)] + own > limit.max:
+                return limit
+        return None
+
+
+class _Judge:
+    """One host's reason against any instant (module docstring, 11)."""
+
+    def __init__(self, host: HostInput, rules: Rules, now: datetime,
+                 attendee: Sequence[Booking]):
+        self.host, self.rules = host, rules
+        self.tz = ZoneInfo(host.schedule.timezone)
+        self.usage = _Usage(host, rules, self.tz, attendee)
+        self.earliest = now + rules.minimum_notice
+        days = rules.max_days_in_advance
+        self.horizon = None if days is None else now + timedelta(days=days)
+        self.appointments = _merged_busy(host.appointments)
+        self.busy = _merged_busy(host.busy)
+        self.hours: dict = {}
+
+    def candidates(self, lo: datetime, hi: datetime) -> set[datetime]:
+        """The host's candidate times in ``[lo, hi)``: each local date's step grid from
+        midnight and from the starts of its weekly and override intervals."""
+        schedule, step, found = self.host.schedule, _step(self.rules), set()
+        for day in _days(lo, hi, self.tz):
+            for intervals in (_WHOLE_DAY, schedule.weekly.get(day.weekday(), ()),
+                              schedule.overrides.get(day, ())):
+                found.update(start for start in
+                             _day_candidates(self.tz, day, intervals, step, timedelta(0))
+                             if lo <= start < hi)
+        return found
+
+    def reason(self, start: datetime) -> HostReason | None:
+        """Why the host is not free at ``start``; None when they are."""
+        why, limit = self._why(start)
+        return None if why is None else HostReason(self.host.host_id, why, limit)
+
+    def _why(self, start: datetime) -> tuple[str | None, Limit | None]:
+        rules, schedule = self.rules, self.host.schedule
+        if rules.policy is not None:
+            return POLICY, None
+        day = start.astimezone(self.tz).date()
+        if start not in self._starts(day, _intervals_on(schedule, day)):
+            weekly = schedule.weekly.get(day.weekday(), ())
+            overridden = day in schedule.overrides and start in self._starts(day, weekly)
+            return (OVERRIDE if overridden else OUTSIDE_HOURS), None
+        if start < self.earliest:
+            return NOTICE, None
+        if self.horizon is not None and start >= self.horizon:
+            return HORIZON, None
+        limit = self.usage.full(day)
+        if limit is not None:
+            return LIMIT, limit
+        end = start + rules.duration
+        if _meets(self.appointments, start, end):
+            return APPOINTMENT, None
+        if _meets(self.busy, start, end):
+            return BUSY_CALENDAR, None
+        before, after = start - rules.buffer_before, end + rules.buffer_after
+        if _meets(self.appointments, before, after) or _meets(self.busy, before, after):
+            return BUFFER, None
+        return None, None
+
+    def _starts(self, day: date, intervals: tuple[Interval, ...]) -> set[datetime]:
+        """The slot starts ``intervals`` give on local ``day`` (before any other rule)."""
+        key = (day, intervals)
+        if key not in self.hours:
+            self.hours[key] = set(_day_candidates(self.tz, day, intervals, _step(self.rules),
+                                                  self.rules.duration))
+        return self.hours[key]
+
+
+def _meets(busy: tuple[list[datetime], list[datetime]], start: datetime, end: datetime) -> bool:
+    """Whether ``[start, end)`` meets one of the merged ``busy`` intervals."""
+    busy_starts, busy_ends = busy
+    i = bisect_right(busy_ends, start)
+    return i < len(busy_starts) and busy_starts[i] < end
 
 
 def _unblocked(

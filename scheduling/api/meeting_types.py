@@ -15,6 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from .. import selectors
+from .. import slots as engine
 from ..choices import Channel, QueueKind, Role
 from ..core.api.auth import ACT_AS_HEADER
 from ..core.api.base import ApiViewSet
@@ -26,6 +27,7 @@ from ..core.api.shapes import (
     Instant,
     Integer,
     ListOf,
+    Many,
     Mapping,
     One,
     Shape,
@@ -33,12 +35,13 @@ from ..core.api.shapes import (
     Url,
     Uuid,
     itself,
+    key,
 )
 from ..core.lookups import parse_uuid
 from ..core.text import SingleLineField
 from ..models import MeetingType, Queue
 from ..payloads import meeting_type_url
-from ..services import meeting_types, queues
+from ..services import limits, meeting_types, queues
 from .availability import InlineScheduleInput, schedule_service_kwargs
 
 # camelCase API name -> service keyword.
@@ -47,7 +50,8 @@ MEETING_TYPE_NAMES = {
     "defaultDuration": "default_duration", "slotInterval": "slot_interval",
     "bufferBefore": "buffer_before", "bufferAfter": "buffer_after",
     "minimumNotice": "minimum_notice", "maxDaysInAdvance": "max_days_in_advance",
-    "dailyLimit": "daily_limit", "channels": "channels", "locations": "locations",
+    "dailyLimit": "daily_limit", "bookingLimits": "booking_limits",
+    "channels": "channels", "locations": "locations",
     "formFields": "form_fields", "doubleOptIn": "double_opt_in",
     "requireHostConfirmation": "require_host_confirmation",
     "allowPhoneOnlyBooking": "allow_phone_only_booking", "icsTitle": "ics_title",
@@ -58,6 +62,14 @@ DEFAULT_TITLE = "30min Meeting"
 _MISSING = object()
 CHANNEL_HELP = (f"One of {', '.join(Channel.values)}; meetergo's google_meet, teams and "
                 "in_person are read as google, teamsForBusiness2 and local")
+
+
+BOOKING_LIMITS_HELP = (
+    '[{"scope": "meetingType", "period": "week", "max": 5, "unit": "bookings"}]: scope '
+    "meetingType (this meeting type's bookings of the host), host (all the host's bookings) "
+    "or attendeeEmail (this meeting type's bookings with the attendee's email); period day, "
+    "week (Monday to Sunday), month or year of the host's zone; unit bookings (default) or "
+    "minutes (minutes booked). Replaces the list")
 
 
 def _minutes(max_value: int, **kwargs):
@@ -152,7 +164,9 @@ class MeetingTypeInput(StrictSerializer):
         help_text="Slots start within this many days (24 h) from now; null: no limit")
     dailyLimit = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=1000,
-        help_text="Most bookings of this meeting type per host and day; null: no limit")
+        help_text="Most bookings of this meeting type per host and day; null: no limit. "
+        "The same as the bookingLimits item {scope: meetingType, period: day, unit: bookings}")
+    bookingLimits = serializers.JSONField(required=False, help_text=BOOKING_LIMITS_HELP)
     channels = serializers.JSONField(required=False, help_text=CHANNEL_HELP)
     locations = serializers.JSONField(
         required=False,
@@ -357,6 +371,12 @@ def _raise(errors) -> None:
         raise serializers.ValidationError(dict(grouped))
 
 
+BOOKING_LIMIT = Shape("BookingLimit", {
+    "scope": Choice([(scope, scope) for scope in engine.SCOPES], key("scope")),
+    "period": Choice([(period, period) for period in engine.PERIODS], key("period")),
+    "max": Integer(key("max")),
+    "unit": Choice([(unit, unit) for unit in limits.UNITS], key("unit")),
+})
 MEETING_INFO = Shape("MeetingInfo", {
     "name": Text("title"),
     "description": Text("description"),
@@ -393,7 +413,9 @@ MEETING_TYPE = Shape("MeetingType", {
     "bufferAfter": Integer("buffer_after"),
     "minimumNotice": Integer("minimum_notice", "Minutes between now and the earliest slot"),
     "maxDaysInAdvance": Integer("max_days_in_advance", null=True),
-    "dailyLimit": Integer("daily_limit", null=True),
+    "dailyLimit": Integer(lambda mt: limits.daily_limit_of(mt.booking_limits),
+                          "The bookingLimits item {meetingType, day, bookings}", null=True),
+    "bookingLimits": Many(BOOKING_LIMIT, "booking_limits", BOOKING_LIMITS_HELP),
     "channels": ListOf(Text, "channels", CHANNEL_HELP),
     "locations": ListOf(Mapping, "locations"),
     "formFields": ListOf(Mapping, "form_fields"),

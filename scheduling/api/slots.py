@@ -110,6 +110,7 @@ class SlotsQuery(serializers.Serializer):
     calculationMethod = serializers.ChoiceField([ANYONE, EVERYONE], required=False)
     channel = serializers.CharField(required=False)
     existingAppointmentId = serializers.UUIDField(required=False)
+    attendeeEmail = serializers.EmailField(required=False)
     troubleshoot = serializers.BooleanField(required=False)
     resourceChannelIds = serializers.CharField(required=False, allow_blank=True)
     # Accepted because what they ask for holds already: Termin keeps no cache (every
@@ -172,7 +173,10 @@ SLOT_PARAMETERS = [
     _param("channel", str, "A channel the meeting type offers (else a 400); slots are "
            "the same on every channel"),
     _param("existingAppointmentId", str, "An appointment of the company being "
-           "rescheduled: its own time counts as free (and not toward the daily limit)"),
+           "rescheduled: its own time counts as free and its booking not toward the "
+           "limits; its booker's email is the attendee's for attendeeEmail limits"),
+    _param("attendeeEmail", str, "Termin's own: the attendee's email, so that periods "
+           "where the meeting type's attendeeEmail limits are reached for it are hidden"),
     _param("troubleshoot", bool, "Not supported yet: true is a 400; false or left out "
            "answers the slots"),
     _param("resourceChannelIds", str, "Not supported: any value is a 400"),
@@ -236,6 +240,7 @@ def slots_response(request, ctx) -> Response:
             duration=data.get("meetingDuration", data.get("duration")),
             host_id=data.get("hostId"), host_ids=data.get("hostIds"),
             queue_id=data.get("queueId"), everyone=data.get("calculationMethod") == EVERYONE,
+            attendee_email=data.get("attendeeEmail"),
             exclude_appointment_id=selectors.appointment_pk_get(
                 company=ctx.company, appointment_id=existing) if existing else None,
         )

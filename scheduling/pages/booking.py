@@ -110,7 +110,7 @@ def _book_posted(request, meeting_type: MeetingType, context: dict, *, zone: str
     except HoldLimitReached as refusal:
         return too_many(request, refusal.retry_after, "holds")
     except DomainError as error:
-        if not isinstance(error, SlotTaken):
+        if not isinstance(error, SlotTaken) or error.field != "start":
             form.add_error(form.error_field(error.field), error.message)
             return page(request, "scheduling/book.html", {**context, "form": form}, zone=zone)
         free = next_free_slots(meeting_type, after=start, zone=zone, duration=duration)

@@ -301,16 +301,15 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime,
     ``booking_rescheduled`` with the previous times when it is confirmed.
 
     ``ignore_availability`` (owners and admins only; the API checks the role)
-    skips the slot rules (schedules, busy time, buffers, notice, horizon, daily
-    limit) but never the rule that a host holds one appointment at a time."""
+    skips the slot rules (schedules, busy time, buffers, notice, horizon, booking
+    limits) but never the rule that a host holds one appointment at a time."""
     now = now or timezone.now()
     if not within_range(start):
         raise DomainError(OUT_OF_RANGE, field="start")
     meeting_type = appointment.meeting_type
     minutes = _reschedule_minutes(appointment, duration, ignore_availability)
     with transaction.atomic():
-        host_ids = [host.pk for host in rules.lock_hosts(
-            User.objects.filter(appointment_holds__appointment=appointment))]
+        host_ids = rules.lock_for_reschedule(appointment)
         appointment = _locked(appointment)
         if appointment.status not in ACTIVE_STATUSES:
             raise Conflict(f"A {appointment.status} appointment cannot be rescheduled")
@@ -322,7 +321,8 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime,
             rules.check_no_overlap(host_ids, start, end)
         else:
             free = rules.free_hosts(meeting_type, host_ids=host_ids, start=start,
-                                    duration=minutes, now=now)
+                                    duration=minutes, now=now,
+                                    exclude_appointment_id=appointment.pk)
             if not set(host_ids) <= set(free):
                 raise rules.SlotTaken()
         with rules.refused_overlap():

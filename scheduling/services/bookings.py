@@ -83,7 +83,7 @@ def booking_create(
     anonymous_hold = client_address is not None and status != AppointmentStatus.CONFIRMED
     with transaction.atomic():
         hosts = _hosts_taking(meeting_type, host_ids=host_ids, queue_id=queue_id, start=start,
-                              minutes=minutes, now=now)
+                              minutes=minutes, now=now, email=attendee.email)
         if anonymous_hold:
             rules.check_provisional_holds(host_ids=[host.pk for host in hosts],
                                           email=attendee.email, address=client_address, now=now)
@@ -101,14 +101,16 @@ def booking_create(
 
 
 def _hosts_taking(meeting_type: MeetingType, *, host_ids, queue_id, start: dt.datetime,
-                  minutes: int, now: dt.datetime) -> list[User]:
-    """Who takes the booking: every free co-host, or the least busy free candidate.
-    Locks all the meeting type's hosts first (call inside the booking's transaction)."""
+                  minutes: int, now: dt.datetime, email: str) -> list[User]:
+    """Who takes the booking: every free co-host, or the least busy free candidate
+    (one at a limit is not free). Locks all the meeting type's hosts first (call
+    inside the booking's transaction)."""
     every_host = rules.hosts_locked(meeting_type)
     candidates = rules.candidate_hosts(meeting_type, hosts=every_host, host_ids=host_ids,
                                        queue_id=queue_id)
     free = rules.free_hosts(meeting_type, host_ids=[host.pk for host in candidates],
-                            start=start, duration=minutes, now=now, hosts=every_host)
+                            start=start, duration=minutes, now=now, hosts=every_host,
+                            attendee_email=email)
     chosen = free if meeting_type.kind == QueueKind.CO_HOST else [rules.least_busy(free, now)]
     return [host for host in candidates if host.pk in chosen]
 

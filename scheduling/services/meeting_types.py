@@ -37,7 +37,7 @@ from ..core.access import Access
 from ..core.errors import Conflict, DomainError, FieldErrors, Forbidden, raise_first
 from ..core.lookups import parse_uuid
 from ..models import AvailabilitySchedule, Company, MeetingType, Queue, User
-from . import schedules
+from . import limits, schedules
 from .queues import company_users
 
 MAX_DURATIONS = 10
@@ -259,7 +259,7 @@ def _check_may_use_queue(actor: Access) -> None:
 
 _PLAIN_FIELDS = (
     "title", "description", "slot_interval", "buffer_before", "buffer_after",
-    "minimum_notice", "max_days_in_advance", "daily_limit", "double_opt_in",
+    "minimum_notice", "max_days_in_advance", "double_opt_in",
     "require_host_confirmation", "allow_phone_only_booking", "ics_title", "ics_description",
 )
 
@@ -366,6 +366,7 @@ def _apply(meeting_type: MeetingType, actor: Access, fields: dict, *, creating: 
     if creating or "form_fields" in fields:
         meeting_type.form_fields, found = normalize_form_fields(fields.get("form_fields", []))
         errors += found
+    errors += _apply_limits(meeting_type, fields)
     raise_first(errors)
     for name in _PLAIN_FIELDS:
         if name in fields:
@@ -375,6 +376,22 @@ def _apply(meeting_type: MeetingType, actor: Access, fields: dict, *, creating: 
         meeting_type.schedule = (
             _schedule(meeting_type.company, actor, schedule_id) if schedule_id else None
         )
+
+
+def _apply_limits(meeting_type: MeetingType, fields: dict) -> FieldErrors:
+    """``booking_limits``, then the old ``daily_limit`` (one of them), which must
+    agree with each other when both are sent."""
+    errors: FieldErrors = []
+    if "booking_limits" in fields:
+        meeting_type.booking_limits, errors = limits.normalize_booking_limits(
+            fields["booking_limits"])
+    if "daily_limit" in fields and not errors:
+        daily = fields["daily_limit"]
+        sent = limits.daily_limit_of(meeting_type.booking_limits)
+        if "booking_limits" in fields and sent is not None and sent != daily:
+            return [("dailyLimit", "bookingLimits says otherwise: send one of them")]
+        meeting_type.booking_limits = limits.with_daily_limit(meeting_type.booking_limits, daily)
+    return errors
 
 
 def _slug(company: Company, wanted: str | None, title: str, exclude_pk: int | None) -> str:

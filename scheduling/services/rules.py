@@ -7,8 +7,10 @@ No double booking:
   (``lock_hosts``: ``SELECT ... FOR NO KEY UPDATE``, in primary-key order so two
   bookings never wait on each other in a cycle), then checks the start against
   the same rules the slots use (``free_hosts``: schedule, buffers, notice,
-  horizon, daily limit) on committed data, then writes. The lock is what makes
-  buffers and daily limits hold.
+  horizon, booking limits) on committed data, then writes. The lock is what makes
+  buffers and limits hold: every booking of a meeting type locks all its hosts,
+  so bookings counted by one limit (the host's, or one email's with the meeting
+  type) wait for each other.
 * On PostgreSQL the exclusion constraint on ``AppointmentHost`` refuses any
   overlap of one host's active holds, so the database guarantees it even for a
   writer that skipped the lock. A refused insert is ``SlotTaken``, the documented
@@ -33,13 +35,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .. import publiclimits, selectors, slots
 from ..choices import LINK_CHANNELS, Channel
 from ..core.errors import Conflict, DomainError
 from ..core.phones import normalize_phone
 from ..models import PENDING_STATUSES, Appointment, AppointmentHost, MeetingType, User
+from . import limits
 
 SLOT_TAKEN = "The selected time slot is no longer available"
 HOST_REQUIRED = "hostIds or queueId is required"
@@ -67,6 +70,18 @@ class SlotTaken(Conflict):
 
     def __init__(self):
         super().__init__(SLOT_TAKEN, field="start")
+
+
+class LimitReached(SlotTaken):
+    """The start lies in a period where one of the meeting type's booking limits is
+    reached: for the time (a 400 naming ``start``, which the booking page answers
+    with the next free times) or, for an ``attendeeEmail`` limit, for the booker's
+    email (naming ``attendee.email``)."""
+
+    def __init__(self, limit: slots.Limit):
+        field = "attendee.email" if limit.scope == slots.ATTENDEE else "start"
+        Conflict.__init__(self, f"Booking limit reached: {limits.describe(limit)}", field=field)
+        self.limit = limit
 
 
 class HoldLimitReached(DomainError):
@@ -285,21 +300,57 @@ def candidate_hosts(meeting_type: MeetingType, *, hosts: list[User], host_ids=No
 
 
 def free_hosts(meeting_type: MeetingType, *, host_ids, start: dt.datetime, duration: int,
-               now: dt.datetime, hosts: list[User] | None = None) -> list[int]:
+               now: dt.datetime, hosts: list[User] | None = None,
+               attendee_email: str | None = None,
+               exclude_appointment_id: int | None = None) -> list[int]:
     """Which of ``host_ids`` may take ``start`` under every slot rule, as the slots
     endpoint computes it (on committed data: call while holding the hosts' locks).
-    Co-hosts are free only all together. Raises SlotTaken when none is. ``hosts``:
-    as ``hosts_locked`` gives them, when already read."""
+    Co-hosts are free only all together; a host at one of the limits is not free.
+    Raises LimitReached when limits alone refuse every host, else SlotTaken when
+    none is free. ``hosts``: as ``hosts_locked`` gives them, when already read;
+    ``attendee_email`` and ``exclude_appointment_id`` as ``slot_query`` takes them."""
     query = selectors.slot_query(meeting_type=meeting_type, start=start,
                                  end=start + dt.timedelta(seconds=1), duration=duration, now=now,
-                                 hosts=hosts)
+                                 hosts=hosts, attendee_email=attendee_email,
+                                 exclude_appointment_id=exclude_appointment_id)
     found = [slot for slot in slots.compute_slots(**query.engine_kwargs())
              if slot.start == start] if query.hosts else []
     wanted = set(host_ids)
     free = [host for host in found[0].host_ids if host in wanted] if found else []
     if not free:
-        raise SlotTaken()
+        raise _refusal(query, start, wanted)
     return free
+
+
+def _refusal(query: selectors.SlotQuery, start: dt.datetime, wanted: set) -> SlotTaken:
+    """LimitReached when each of the ``wanted`` hosts who refuse ``start`` does so for
+    a limit (the first host's), else SlotTaken."""
+    if not query.hosts:
+        return SlotTaken()
+    explained = slots.explain_slots(**query.engine_kwargs())
+    refusal = next((r for r in explained.refused if r.start == start), None)
+    reasons = [r for r in refusal.reasons if r.host_id in wanted] if refusal else []
+    if reasons and all(r.reason == slots.LIMIT for r in reasons):
+        return LimitReached(reasons[0].limit)
+    return SlotTaken()
+
+
+def lock_for_reschedule(appointment: Appointment) -> list[int]:
+    """Lock the appointment's hosts and return their ids; when its meeting type limits
+    an attendee's bookings, every host of the meeting type too, as a booking does, so
+    bookings with the same email wait for each other. Call inside a transaction."""
+    own = User.objects.filter(appointment_holds__appointment=appointment)
+    users = own
+    meeting_type = appointment.meeting_type
+    if meeting_type is not None and any(limit.get("scope") == slots.ATTENDEE
+                                        for limit in meeting_type.booking_limits):
+        every = selectors.meeting_type_hosts_query(meeting_type).order_by().values("pk")
+        users = User.objects.filter(Q(pk__in=own.values("pk")) | Q(pk__in=every))
+    locked = lock_hosts(users)
+    if users is own:
+        return [user.pk for user in locked]
+    mine = set(own.values_list("pk", flat=True))
+    return [user.pk for user in locked if user.pk in mine]
 
 
 def check_no_overlap(host_ids, start: dt.datetime, end: dt.datetime) -> None:

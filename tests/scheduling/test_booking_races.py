@@ -151,6 +151,53 @@ def test_concurrent_reschedules_onto_one_free_slot_leave_exactly_one_there(serve
     assert AppointmentHost.objects.filter(active=True).count() == 10
 
 
+def test_twenty_concurrent_bookings_of_a_day_with_a_limit_of_two_make_exactly_two(
+        server, setup):
+    owner, token = setup
+    meeting_type = make_meeting_type(owner, booking_limits=[
+        {"scope": "meetingType", "period": "day", "max": 2}])
+    day = monday_after(7)
+    starts = [at(day, 9 + i // 2, 30 * (i % 2)) for i in range(16)]  # 16 distinct free times
+
+    responses = all_at_once(16, lambda i, s: s.post(
+        f"{server}/v4/booking", json=body(meeting_type, starts[i], i), headers=headers(token),
+        timeout=60))
+
+    assert sorted(r.status_code for r in responses) == [201] * 2 + [400] * 14
+    messages = {r.json()["message"] for r in responses if r.status_code == 400}
+    assert messages <= {"Booking limit reached: 2 bookings per day of this meeting type for "
+                        "this host", SLOT_TAKEN}
+    assert Appointment.objects.count() == 2
+
+
+def test_concurrent_bookings_with_one_email_over_a_round_robin_make_exactly_one(
+        server, setup):
+    owner, token = setup
+    members = [make_member(owner) for _ in range(4)]
+    for member in members:
+        make_schedule(member, timezone="UTC", is_default=True)
+    queue = queue_create(company=owner.company, actor=owner, name="Desk",
+                         kind=QueueKind.ROUND_ROBIN,
+                         member_ids=[str(m.user.uuid) for m in members])
+    meeting_type = make_meeting_type(owner, queue_id=str(queue.uuid), booking_limits=[
+        {"scope": "attendeeEmail", "period": "week", "max": 1}])
+    day = monday_after(7)
+    starts = [at(day + dt.timedelta(days=i % 5), 9 + i // 5) for i in range(12)]
+
+    def send(i, session):
+        same = {**body(meeting_type, starts[i], i),
+                "attendee": {"email": "once@client.test", "fullname": "Once Only"}}
+        return session.post(f"{server}/v4/booking", json=same, headers=headers(token),
+                            timeout=60)
+
+    responses = all_at_once(12, send)
+
+    assert sorted(r.status_code for r in responses) == [201] + [400] * 11
+    assert {r.json()["errors"][0]["field"] for r in responses
+            if r.status_code == 400} == {"attendee.email"}
+    assert Appointment.objects.count() == 1
+
+
 def test_ten_concurrent_replays_of_one_idempotency_key_make_one_booking(server, setup):
     owner, token = setup
     meeting_type = make_meeting_type(owner)

@@ -156,7 +156,11 @@ def test_the_daily_limit_refuses_one_booking_too_many(api, host, day):
     meeting_type = make_meeting_type(host, daily_limit=2)
     assert book(api, meeting_type, at(day, 9)).status_code == 201
     assert book(api, meeting_type, at(day, 10)).status_code == 201
-    assert book(api, meeting_type, at(day, 11)).json()["message"] == SLOT_TAKEN
+    refused = book(api, meeting_type, at(day, 11))
+    assert (refused.status_code, refused.json()["errors"]) == (400, [{
+        "field": "start",
+        "message": "Booking limit reached: 2 bookings per day of this meeting type for this host",
+    }])
     assert book(api, meeting_type, at(day + dt.timedelta(days=1), 11)).status_code == 201
 
 

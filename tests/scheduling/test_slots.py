@@ -15,14 +15,30 @@ from hypothesis import strategies as st
 
 from benchmarks import slot_engine_reference as reference
 from scheduling.slots import (
+    ATTENDEE,
     CO_HOST,
+    DAY,
+    HOST,
+    MEETING_TYPE,
+    MODES,
+    MONTH,
+    PERIODS,
+    REASONS,
     ROUND_ROBIN,
+    SCOPES,
     SINGLE,
+    WEEK,
+    YEAR,
+    Booking,
     HostInput,
+    HostReason,
+    Limit,
+    Refusal,
     Rules,
     Schedule,
     Slot,
     compute_slots,
+    explain_slots,
     host_free_at,
 )
 
@@ -56,7 +72,8 @@ def make_host(
         weekly=WEEKDAYS_9_TO_17 if weekly is None else weekly,
         overrides=overrides or {},
     )
-    return HostInput(host_id=host_id, schedule=schedule, busy=tuple(busy), booked_starts=booked)
+    bookings = tuple(Booking(start, start + HOUR.duration) for start in booked)
+    return HostInput(host_id=host_id, schedule=schedule, busy=tuple(busy), bookings=bookings)
 
 
 def one_day_host(zone: str, day: date, *intervals, **kwargs) -> HostInput:
@@ -87,6 +104,11 @@ def clock(times: str) -> list[str]:
 
 def minutes(n: int) -> timedelta:
     return timedelta(minutes=n)
+
+
+def daily(n: int, duration: int = 60) -> Rules:
+    """Rules of ``duration`` minutes with at most ``n`` bookings per host and day."""
+    return Rules(duration=minutes(duration), limits=(Limit(MEETING_TYPE, DAY, n),))
 
 
 # --- plain schedules ---------------------------------------------------------
@@ -307,27 +329,165 @@ def test_a_slot_starting_in_range_may_end_after_it():
 def test_the_daily_limit_closes_a_day_once_enough_bookings_start_on_it():
     booked = (local(BERLIN, MONDAY, 9), local(BERLIN, MONDAY, 15))
     host = make_host(booked=booked)
-    rules = Rules(duration=minutes(60), daily_limit=2)
+    rules = daily(2)
     slots = slots_on(host, MONDAY, rules, days=2)
     assert {slot.start.date() for slot in slots} == {MONDAY + timedelta(days=1)}
 
 
 def test_the_daily_limit_leaves_a_day_open_below_the_limit():
     host = make_host(booked=(local(BERLIN, MONDAY, 9),))
-    rules = Rules(duration=minutes(60), daily_limit=2)
+    rules = daily(2)
     assert len(slots_on(host, MONDAY, rules)) == 8
 
 
 def test_the_daily_limit_counts_bookings_by_the_hosts_local_date():
     # 23:30 UTC on Monday is 00:30 on Tuesday in Berlin.
     booked = (datetime(2024, 1, 8, 23, 30, tzinfo=UTC),)
-    rules = Rules(duration=minutes(60), daily_limit=1)
+    rules = daily(1)
     slots = slots_on(make_host(booked=booked), MONDAY, rules, days=2)
     assert {slot.start.date() for slot in slots} == {MONDAY}
 
 
 def test_a_daily_limit_of_zero_offers_nothing():
-    assert slots_on(make_host(), MONDAY, Rules(duration=minutes(60), daily_limit=0)) == []
+    assert slots_on(make_host(), MONDAY, daily(0)) == []
+
+
+# --- limits by week, month, year, minutes, host and attendee -------------------
+
+EVERY_DAY = {weekday: ((time(0), time(0)),) for weekday in range(7)}
+
+
+def limited(*limits: Limit, duration: int = 60) -> Rules:
+    return Rules(duration=minutes(duration), limits=limits)
+
+
+def days_offered(slots: list[Slot], zone: str = BERLIN) -> set[date]:
+    return {slot.start.astimezone(ZoneInfo(zone)).date() for slot in slots}
+
+
+def test_a_weekly_limit_closes_the_hosts_monday_to_sunday_week():
+    host = make_host(booked=(local(BERLIN, MONDAY + timedelta(days=2), 10),))
+    slots = slots_on(host, MONDAY, limited(Limit(MEETING_TYPE, WEEK, 1)), days=14)
+    assert days_offered(slots) == {MONDAY + timedelta(days=n) for n in range(7, 12)}
+
+
+def test_a_monthly_and_a_yearly_limit_count_calendar_months_and_years():
+    booked = (local(BERLIN, date(2024, 1, 31), 10),)
+    monthly = slots_on(make_host(booked=booked), date(2024, 1, 29),
+                       limited(Limit(MEETING_TYPE, MONTH, 1)), days=5)
+    assert days_offered(monthly) == {date(2024, 2, 1), date(2024, 2, 2)}
+    yearly = slots_on(make_host(booked=booked), date(2024, 12, 30),
+                      limited(Limit(MEETING_TYPE, YEAR, 1)), days=3)
+    assert days_offered(yearly) == {date(2025, 1, 1)}
+
+
+def test_a_limit_in_minutes_keeps_a_day_open_for_what_still_fits():
+    host = make_host(booked=(local(BERLIN, MONDAY, 9),))  # one hour booked
+    rules = Rules(duration=minutes(30), limits=(Limit(MEETING_TYPE, DAY, 90, minutes=True),))
+    assert len(slots_on(host, MONDAY, rules)) == 16
+    too_long = Rules(duration=minutes(60), limits=(Limit(MEETING_TYPE, DAY, 90, minutes=True),))
+    assert slots_on(host, MONDAY, too_long) == []
+
+
+def test_a_host_limit_counts_every_meeting_type_and_a_meeting_type_limit_only_its_own():
+    other = Booking(local(BERLIN, MONDAY, 9), local(BERLIN, MONDAY, 10), same_type=False)
+    host = HostInput(1, Schedule(BERLIN, WEEKDAYS_9_TO_17), bookings=(other,))
+    assert slots_on(host, MONDAY, limited(Limit(HOST, DAY, 1))) == []
+    assert len(slots_on(host, MONDAY, limited(Limit(MEETING_TYPE, DAY, 1)))) == 8
+
+
+def test_an_attendee_limit_counts_the_attendees_bookings_with_any_host():
+    mine = (Booking(local(BERLIN, MONDAY, 9), local(BERLIN, MONDAY, 10)),)
+    rules = limited(Limit(ATTENDEE, WEEK, 1))
+    start = datetime.combine(MONDAY, time(0), ZoneInfo(BERLIN))
+    kwargs = {"hosts": [make_host()], "rules": rules, "range_start": start,
+              "range_end": start + timedelta(days=14), "now": LONG_AGO}
+    assert len(compute_slots(**kwargs)) == 80
+    assert days_offered(compute_slots(**kwargs, attendee_bookings=mine)) == {
+        MONDAY + timedelta(days=n) for n in range(7, 12)}
+
+
+@pytest.mark.parametrize(("monday", "late_sunday"), [
+    (date(2024, 3, 25), date(2024, 3, 31)),  # the week clocks go forward
+    (date(2024, 10, 21), date(2024, 10, 27)),  # the week they go back
+])
+def test_a_weekly_limit_follows_the_local_week_across_a_dst_change(monday, late_sunday):
+    # 00:30 on the next Monday is still Sunday in UTC: it counts for the next week.
+    next_monday = late_sunday + timedelta(days=1)
+    host = make_host(weekly=EVERY_DAY, booked=(local(BERLIN, next_monday, 0, 30),))
+    slots = slots_on(host, monday, limited(Limit(MEETING_TYPE, WEEK, 1)), days=14)
+    assert days_offered(slots) == {monday + timedelta(days=n) for n in range(7)}
+    assert slots[-1].start == local(BERLIN, late_sunday, 23)
+    # And a booking at 23:30 on the Sunday fills that week, not the next.
+    host = make_host(weekly=EVERY_DAY, booked=(local(BERLIN, late_sunday, 23, 30),))
+    slots = slots_on(host, monday, limited(Limit(MEETING_TYPE, WEEK, 1)), days=14)
+    assert days_offered(slots) == {next_monday + timedelta(days=n) for n in range(7)}
+    assert slots[0].start == local(BERLIN, next_monday, 0)
+
+
+# --- why a time is not offered -----------------------------------------------
+
+
+def reasons_at(explained, zone: str = BERLIN) -> dict[str, str]:
+    """Local ``HH:MM`` -> the first host's reason, of every refused time."""
+    return {r.start.astimezone(ZoneInfo(zone)).strftime("%H:%M"): r.reasons[0].reason
+            for r in explained.refused}
+
+
+def test_each_refused_time_of_a_day_names_the_rule_that_refused_it():
+    appointment = (local(BERLIN, MONDAY, 10), local(BERLIN, MONDAY, 11))
+    calendar = (local(BERLIN, MONDAY, 13), local(BERLIN, MONDAY, 14))
+    host = HostInput(1, Schedule(BERLIN, WEEKDAYS_9_TO_17), busy=(calendar,),
+                     appointments=(appointment,))
+    rules = Rules(duration=minutes(60), buffer_after=minutes(30), minimum_notice=minutes(60))
+    start = datetime.combine(MONDAY, time(0), ZoneInfo(BERLIN))
+    explained = explain_slots(hosts=[host], rules=rules, range_start=start,
+                              range_end=start + timedelta(days=1), now=local(BERLIN, MONDAY, 8))
+    why = reasons_at(explained)
+    assert why["08:00"] == why["17:00"] == why["23:00"] == "outsideHours"
+    assert why["09:00"] == "buffer"  # 09:00-10:00 plus 30 minutes meets 10:00
+    assert why["10:00"] == "appointment"
+    assert why["12:00"] == "buffer"
+    assert why["13:00"] == "busyCalendar"
+    assert wall_times(explained.slots, BERLIN) == clock("11:00 14:00 15:00 16:00")
+    assert len(explained.slots) + len(explained.refused) == 24
+    early = explain_slots(hosts=[host], rules=rules, range_start=start,
+                          range_end=start + timedelta(days=1), now=local(BERLIN, MONDAY, 10, 30))
+    assert reasons_at(early)["11:00"] == "notice"
+
+
+def test_an_override_a_limit_a_horizon_and_a_policy_are_named():
+    tuesday = MONDAY + timedelta(days=1)
+    host = make_host(overrides={MONDAY: ((time(9), time(12)),)},
+                     booked=(local(BERLIN, tuesday, 9),))
+    start = datetime.combine(MONDAY, time(0), ZoneInfo(BERLIN))
+    kwargs = {"hosts": [host], "range_start": start, "range_end": start + timedelta(days=3),
+              "now": local(BERLIN, MONDAY, 0)}
+    rules = Rules(duration=minutes(60), max_days_in_advance=2,
+                  limits=(Limit(MEETING_TYPE, DAY, 1),))
+    refused = {r.start: r.reasons[0] for r in explain_slots(rules=rules, **kwargs).refused}
+    assert refused[local(BERLIN, MONDAY, 14)].reason == "override"
+    assert refused[local(BERLIN, MONDAY, 20)].reason == "outsideHours"
+    assert refused[local(BERLIN, tuesday, 10)] == HostReason(1, "limit", rules.limits[0])
+    assert refused[local(BERLIN, MONDAY + timedelta(days=2), 10)].reason == "horizon"
+    closed = explain_slots(rules=Rules(duration=minutes(60), policy="reschedulePolicy"), **kwargs)
+    assert closed.slots == [] and {r.reasons[0].reason for r in closed.refused} == {"policy"}
+
+
+def test_round_robin_names_every_hosts_reason_and_co_hosts_only_the_busy_ones():
+    ada = make_host(host_id="ada", busy=[(local(BERLIN, MONDAY, 9), local(BERLIN, MONDAY, 10))])
+    bob = make_host(host_id="bob", overrides={MONDAY: ()})
+    start = datetime.combine(MONDAY, time(9), ZoneInfo(BERLIN))
+    kwargs = {"hosts": [ada, bob], "rules": HOUR, "range_start": start,
+              "range_end": start + timedelta(hours=2), "now": LONG_AGO}
+    robin = explain_slots(**kwargs, mode=ROUND_ROBIN)
+    assert robin.refused == [Refusal(start, start + HOUR.duration, (
+        HostReason("ada", "busyCalendar"), HostReason("bob", "override")))]
+    assert robin.slots == [Slot(start + HOUR.duration, start + 2 * HOUR.duration, ("ada",))]
+    co_hosts = explain_slots(**kwargs, mode=CO_HOST)
+    assert [r.reasons for r in co_hosts.refused] == [
+        (HostReason("ada", "busyCalendar"), HostReason("bob", "override")),
+        (HostReason("bob", "override"),)]
 
 
 # --- several hosts -----------------------------------------------------------
@@ -602,7 +762,7 @@ def test_host_free_at_applies_notice_horizon_and_daily_limit():
     assert not host_free_at(host=host, rules=notice, start=start, now=now)
     horizon = Rules(duration=minutes(60), max_days_in_advance=0)
     assert not host_free_at(host=host, rules=horizon, start=start, now=now)
-    limit = Rules(duration=minutes(60), daily_limit=1)
+    limit = daily(1)
     assert not host_free_at(host=host, rules=limit, start=start, now=now)
 
 
@@ -673,6 +833,7 @@ BUSY = st.lists(  # (start, length) in 5-minute units; a length <= 0 is an empty
     st.tuples(st.integers(-24 * 12, 4 * 24 * 12), st.integers(-6, 8 * 12)), max_size=12
 )
 BOOKED = st.lists(st.integers(-24 * 4, 4 * 24 * 4), max_size=6)  # 15-minute units
+LENGTHS = st.lists(st.tuples(st.integers(1, 8), st.booleans()), min_size=6, max_size=6)
 
 
 @st.composite
@@ -689,9 +850,22 @@ def hosts_near(draw, zone: str, day: date, around: datetime, host_id: int) -> Ho
         for start, length in draw(BUSY)
     )
     booked = tuple(around + minutes(15 * n) for n in draw(BOOKED))
-    return HostInput(host_id, schedule, busy, booked)
+    bookings = tuple(Booking(start, start + minutes(15 * length), same)
+                     for start, (length, same) in zip(booked, draw(LENGTHS), strict=False))
+    appointments = tuple(
+        (around + minutes(5 * start), around + minutes(5 * (start + length)))
+        for start, length in draw(BUSY)[:4]
+    )
+    return HostInput(host_id, schedule, busy, bookings, appointments)
 
 
+LIMITS = st.builds(
+    Limit,
+    scope=st.sampled_from(SCOPES),
+    period=st.sampled_from(PERIODS),
+    max=st.integers(0, 3) | st.integers(0, 300),
+    minutes=st.booleans(),
+)
 rules_strategy = st.builds(
     Rules,
     duration=st.sampled_from([15, 20, 30, 45, 60, 90, 120]).map(minutes),
@@ -700,7 +874,8 @@ rules_strategy = st.builds(
     buffer_after=st.sampled_from([0, 5, 10, 15, 30, 60]).map(minutes),
     minimum_notice=st.sampled_from([0, 0, 0, 15, 60, 6 * 60, 24 * 60, 50 * 60]).map(minutes),
     max_days_in_advance=st.none() | st.integers(0, 10),
-    daily_limit=st.none() | st.integers(0, 3),
+    limits=st.lists(LIMITS, max_size=3).map(tuple),
+    policy=st.sampled_from([None] * 15 + ["reschedulePolicy"]),
 )
 
 
@@ -725,6 +900,10 @@ def scenarios(draw, max_hosts: int = 1):
         "range_start": range_start.astimezone(shown_in),
         "range_end": range_end.astimezone(shown_in),
         "now": draw(instants(range_start, 3, 1, step=15)),
+        "attendee_bookings": tuple(
+            Booking(range_start + minutes(15 * n), range_start + minutes(15 * (n + length)))
+            for n, length in draw(st.lists(st.tuples(st.integers(-96, 4 * 96), st.integers(1, 8)),
+                                           max_size=3))),
     }
 
 
@@ -782,3 +961,32 @@ def test_host_free_at_matches_the_reference(scenario, data):
         assert actual == expected
         if start in offered:
             assert actual  # ignoring busy time can only free more starts
+
+
+# --- properties: why a time is not offered ---------------------------------------
+
+
+def accounted(explained) -> list:
+    """Every candidate time of an explanation: its slots' starts and its refusals'."""
+    return [slot.start for slot in explained.slots] + [r.start for r in explained.refused]
+
+
+@PROPERTY
+@given(scenarios(max_hosts=3), st.sampled_from(MODES))
+def test_slots_and_reasons_account_for_every_candidate_time_exactly_once(scenario, mode):
+    if mode == SINGLE:
+        scenario = {**scenario, "hosts": scenario["hosts"][:1]}
+    explained = explain_slots(**scenario, mode=mode)
+    expected = reference.explain_slots(**scenario, mode=mode)
+    times = accounted(explained)
+    assert len(times) == len(set(times))  # no time twice
+    assert sorted(times) == sorted(accounted(expected))  # and none missing
+    assert explained.slots == compute_slots(**scenario, mode=mode)
+    assert explained == expected  # each refusal with the reference's reasons
+    every = {host.host_id for host in scenario["hosts"]}
+    for refusal in explained.refused:
+        assert refusal.reasons and all(r.reason in REASONS for r in refusal.reasons)
+        refusing = [r.host_id for r in refusal.reasons]
+        assert len(refusing) == len(set(refusing))
+        if mode != CO_HOST:
+            assert set(refusing) == every  # nobody was free
