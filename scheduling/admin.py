@@ -7,13 +7,15 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from webhooks.models import WebhookDelivery
 
+from . import selectors
 from .choices import Role
 from .core.adminsite import (
     NONE,
@@ -28,6 +30,7 @@ from .core.adminsite import (
     is_operator,
 )
 from .core.errors import DomainError
+from .core.timeutils import get_zone
 from .models import (
     ApiKey,
     Appointment,
@@ -50,7 +53,7 @@ from .models import (
 from .payloads import primary_attendee
 from .services import appointments as appointment_services
 from .services import calendars as calendar_services
-from .services import meeting_types, queues, rooms, schedules, tenancy
+from .services import limits, meeting_types, queues, rooms, schedules, tenancy
 from .services.api_keys import api_key_create, api_key_revoke, check_may_create
 
 
@@ -456,14 +459,14 @@ class MeetingTypeAdmin(ServiceWriteAdmin):
     list_filter = ("company", "double_opt_in", "require_host_confirmation",
                    "allow_phone_only_booking")
     search_fields = ("title", "slug", "uuid", "owner__email")
-    readonly_fields = ("uuid", "owner", "created_at", "updated_at")
+    readonly_fields = ("uuid", "owner", "created_at", "updated_at", "why_not_offered")
     autocomplete_fields = ("company", "hosts", "queue", "schedule")
     fieldsets = (
         (None, {"fields": ("uuid", "company", "owner", "title", "slug", "description")}),
         ("Hosts", {"fields": ("hosts", "queue", "schedule")}),
         ("Times", {"fields": ("durations", "default_duration", "slot_interval",
                               "buffer_before", "buffer_after", "minimum_notice",
-                              "max_days_in_advance", "booking_limits")}),
+                              "max_days_in_advance", "booking_limits", "why_not_offered")}),
         ("Where", {"fields": ("channels", "locations")}),
         ("Booking", {"fields": ("form_fields", "double_opt_in", "require_host_confirmation",
                                 "allow_phone_only_booking", "ics_title", "ics_description")}),
@@ -494,6 +497,68 @@ class MeetingTypeAdmin(ServiceWriteAdmin):
 
     def delete_model(self, request, obj):
         meeting_types.meeting_type_delete(meeting_type=obj)
+
+    @admin.display(description="Why a time is not offered")
+    def why_not_offered(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        url = reverse("admin:scheduling_meetingtype_troubleshoot", args=[obj.pk])
+        return format_html('<a href="{}">Every time of a day, with the rule that refuses '
+                           "it</a>", url)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.troubleshoot_view)
+        return [path("<int:pk>/troubleshoot/", view,
+                     name="scheduling_meetingtype_troubleshoot"), *super().get_urls()]
+
+    def troubleshoot_view(self, request, pk: int):
+        """Every candidate time of one day (``?date=``, in the zone of the meeting type's
+        hours), free or with each host's reason, as the slots endpoint's troubleshoot
+        computes them."""
+        meeting_type = self.get_object(request, str(pk))
+        if meeting_type is None or not self.has_view_permission(request, meeting_type):
+            raise PermissionDenied
+        zone = selectors.hours_zone(meeting_type)
+        day = _asked_day(request.GET.get("date"), zone)
+        rows = []
+        try:
+            result = selectors.explained_slots(meeting_type=meeting_type, start=day, end=day,
+                                               timezone=zone)
+            rows = troubleshoot_rows(result)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "original": meeting_type, "title": f"Why not offered: {meeting_type}",
+                   "day": day, "zone": zone, "rows": rows,
+                   "previous": day - datetime.timedelta(days=1),
+                   "next": day + datetime.timedelta(days=1)}
+        return TemplateResponse(request, "admin/scheduling/meetingtype/troubleshoot.html",
+                                context)
+
+
+def _asked_day(value: str | None, zone: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value or "")
+    except ValueError:
+        return timezone.now().astimezone(get_zone(zone)).date()
+
+
+def troubleshoot_rows(result) -> list[dict]:
+    """The day's candidate times in order: free ones with their free hosts, refused
+    ones with each host's reason (and the full limit)."""
+    zone = get_zone(result.timezone)
+    names = {pk: user.full_name or user.email for pk, user in result.hosts.items()}
+    rows = [{"start": slot.start, "free": True,
+             "hosts": [(names[pk], "free") for pk in slot.host_ids]} for slot in result.slots]
+    for refusal in result.refused:
+        rows.append({"start": refusal.start, "free": False, "hosts": [
+            (names[why.host_id], why.reason + (f" ({limits.describe(why.limit)})"
+                                               if why.limit else ""))
+            for why in refusal.reasons]})
+    rows.sort(key=lambda row: row["start"])
+    for row in rows:
+        row["time"] = row["start"].astimezone(zone).strftime("%H:%M")
+    return rows
 
 
 class QueueMemberInline(CompanyScopedInline, admin.TabularInline):

@@ -10,7 +10,7 @@ rest on plain values.
 import datetime as dt
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import (
@@ -58,6 +58,9 @@ class SlotResult:
     slots: list[engine.Slot]
     timezone: str  # the zone the range was read in and slots are shown in
     duration: int  # minutes
+    # With ``explained_slots``: every refused candidate time, and the hosts by pk.
+    refused: list[engine.Refusal] | None = None
+    hosts: dict = field(default_factory=dict)
 
 
 # --- meeting types ---------------------------------------------------------------
@@ -357,6 +360,7 @@ class SlotQuery:
     timezone: str
     duration: int
     attendee_bookings: tuple[engine.Booking, ...] = ()
+    users: dict = field(default_factory=dict)  # the hosts (User) by pk
 
     def engine_kwargs(self) -> dict:
         return {"hosts": self.hosts, "rules": self.rules, "range_start": self.range_start,
@@ -369,6 +373,18 @@ def available_slots(**kwargs) -> SlotResult:
     query = slot_query(**kwargs)
     slots = engine.compute_slots(**query.engine_kwargs()) if query.hosts else []
     return SlotResult(slots, query.timezone, query.duration)
+
+
+def explained_slots(**kwargs) -> SlotResult:
+    """``available_slots`` with, for every other candidate time of the range, the rule
+    that refused it for each host, as the slot engine itself finds them
+    (``slots.explain_slots``): the slots are the same, by construction."""
+    query = slot_query(**kwargs)
+    if not query.hosts:
+        return SlotResult([], query.timezone, query.duration, [], {})
+    explained = engine.explain_slots(**query.engine_kwargs())
+    return SlotResult(explained.slots, query.timezone, query.duration, explained.refused,
+                      query.users)
 
 
 def slot_query(
@@ -419,7 +435,7 @@ def slot_query(
                                         range_end, exclude_appointment_id, attendee_email)
     return SlotQuery(inputs, rules, range_start, range_end, now,
                      _mode(meeting_type, len(inputs), everyone=everyone), zone, minutes,
-                     attendee)
+                     attendee, {host.pk: host for host in hosts})
 
 
 def _host_inputs(meeting_type, hosts, schedules, rules, range_start, range_end,

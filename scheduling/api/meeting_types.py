@@ -15,7 +15,6 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from .. import selectors
-from .. import slots as engine
 from ..choices import Channel, QueueKind, Role
 from ..core.api.auth import ACT_AS_HEADER
 from ..core.api.base import ApiViewSet
@@ -35,7 +34,6 @@ from ..core.api.shapes import (
     Url,
     Uuid,
     itself,
-    key,
 )
 from ..core.lookups import parse_uuid
 from ..core.text import SingleLineField
@@ -43,6 +41,7 @@ from ..models import MeetingType, Queue
 from ..payloads import meeting_type_url
 from ..services import limits, meeting_types, queues
 from .availability import InlineScheduleInput, schedule_service_kwargs
+from .slots import BOOKING_LIMIT
 
 # camelCase API name -> service keyword.
 MEETING_TYPE_NAMES = {
@@ -371,12 +370,6 @@ def _raise(errors) -> None:
         raise serializers.ValidationError(dict(grouped))
 
 
-BOOKING_LIMIT = Shape("BookingLimit", {
-    "scope": Choice([(scope, scope) for scope in engine.SCOPES], key("scope")),
-    "period": Choice([(period, period) for period in engine.PERIODS], key("period")),
-    "max": Integer(key("max")),
-    "unit": Choice([(unit, unit) for unit in limits.UNITS], key("unit")),
-})
 MEETING_INFO = Shape("MeetingInfo", {
     "name": Text("title"),
     "description": Text("description"),

@@ -21,16 +21,29 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from .. import selectors
+from .. import slots as engine
 from ..core.api.fields import OffsetDateTimeField, TimezoneField
-from ..core.api.shapes import Day, Instant, Integer, ListOf, Many, Shape, Text, Uuid, key
+from ..core.api.shapes import (
+    OMIT,
+    Choice,
+    Day,
+    Instant,
+    Integer,
+    ListOf,
+    Many,
+    One,
+    Shape,
+    Text,
+    Uuid,
+    key,
+)
 from ..core.errors import DomainError
 from ..core.timeutils import OUT_OF_RANGE, get_zone, within_range
+from ..services import limits
+from ..services.limits import api_limit
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ANYONE, EVERYONE = "anyone", "everyone"
-TROUBLESHOOT_UNSUPPORTED = (
-    "troubleshoot is not supported yet: Termin does not report blocked times with "
-    "their reasons; leave it out or send troubleshoot=false")
 RESOURCES_UNSUPPORTED = (
     "resourceChannelIds is not supported: Termin has no resource channels; leave it out")
 
@@ -128,11 +141,6 @@ class SlotsQuery(serializers.Serializer):
                  for name in unknown})
         return super().to_internal_value(data)
 
-    def validate_troubleshoot(self, value):
-        if value:
-            raise serializers.ValidationError(TROUBLESHOOT_UNSUPPORTED)
-        return value
-
     def validate_resourceChannelIds(self, value):  # noqa: N802 - the parameter's name
         if value.strip():
             raise serializers.ValidationError(RESOURCES_UNSUPPORTED)
@@ -177,8 +185,8 @@ SLOT_PARAMETERS = [
            "limits; its booker's email is the attendee's for attendeeEmail limits"),
     _param("attendeeEmail", str, "Termin's own: the attendee's email, so that periods "
            "where the meeting type's attendeeEmail limits are reached for it are hidden"),
-    _param("troubleshoot", bool, "Not supported yet: true is a 400; false or left out "
-           "answers the slots"),
+    _param("troubleshoot", bool, "true: blockedSlots also names, for every candidate time "
+           "of the range that is not a slot, the rule that refused it for each host"),
     _param("resourceChannelIds", str, "Not supported: any value is a 400"),
     _param("refreshCache", bool, "Accepted; every answer is computed fresh"),
     _param("hideGroupAppointments", bool, "Accepted; Termin has no group appointments"),
@@ -196,6 +204,34 @@ AVAILABLE_DATE = Shape("AvailableDate", {
 SLOTS_OF_DATE = Shape("SlotsOfDate", {
     "date": Day(key("date")),
     "times": ListOf(Instant, key("times")),
+})
+BOOKING_LIMIT = Shape("BookingLimit", {
+    "scope": Choice([(scope, scope) for scope in engine.SCOPES], key("scope")),
+    "period": Choice([(period, period) for period in engine.PERIODS], key("period")),
+    "max": Integer(key("max")),
+    "unit": Choice([(unit, unit) for unit in limits.UNITS], key("unit")),
+})
+REASON_HELP = (
+    "policy (a policy refuses every time), override (the date's override hours leave it "
+    "out), outsideHours, notice (before the minimum notice), horizon (past "
+    "maxDaysInAdvance), limit (a booking limit is reached in its period), appointment "
+    "(another appointment), busyCalendar (busy time of a connected calendar or blocked "
+    "by hand), buffer (only the buffers meet one of those)")
+REASON = Choice([(reason, reason) for reason in engine.REASONS], key("reason"), REASON_HELP)
+HOST_REASON = Shape("HostReason", {
+    "hostId": Uuid(key("hostId")),
+    "hostName": Text(key("hostName")),
+    "reason": REASON,
+    "limit": One(BOOKING_LIMIT, lambda item: item.get("limit", OMIT), "The full limit",
+                 built=True, required=False),
+})
+BLOCKED_SLOT = Shape("BlockedSlot", {
+    "start": Instant(key("start")),
+    "end": Instant(key("end")),
+    "reason": Choice([(reason, reason) for reason in engine.REASONS], key("reason"),
+                     "The reason of the first host in hosts"),
+    "hosts": Many(HOST_REASON, key("hosts"), "Each host that refused it (all of them, "
+                  "except for co-hosts, where free ones are left out)", built=True),
 })
 # The answer, from the forms ``slots_payload`` makes in one pass over the slots. Its
 # lists come built: the loop writes each item as a plain dict under its shape's keys
@@ -216,6 +252,9 @@ SLOTS = Shape("AvailableSlots", {
     "timezone": Text(key("timezone"), "The zone of every local time and date"),
     "duration": Integer(key("duration"), "Minutes of each slot"),
     "meetingTypeId": Uuid(key("meetingTypeId")),
+    "blockedSlots": Many(BLOCKED_SLOT, lambda forms: forms.get("blockedSlots", OMIT),
+                         "With troubleshoot=true: every candidate time of the range that is "
+                         "not a slot, with why", built=True, required=False),
 })
 START, END = SLOT.keys()
 (START_TIME,) = SPOT.keys()
@@ -233,8 +272,9 @@ def slots_response(request, ctx) -> Response:
     )
     selectors.check_channel(meeting_type, data.get("channel"))
     existing = data.get("existingAppointmentId")
+    find = selectors.explained_slots if data.get("troubleshoot") else selectors.available_slots
     try:
-        result = selectors.available_slots(
+        result = find(
             meeting_type=meeting_type, start=data["start"], end=data["end"],
             timezone=data.get("timezone"),
             duration=data.get("meetingDuration", data.get("duration")),
@@ -250,7 +290,26 @@ def slots_response(request, ctx) -> Response:
         raise
     forms = slots_payload(result)
     forms["meetingTypeId"] = str(meeting_type.uuid)
+    if result.refused is not None:
+        forms["blockedSlots"] = blocked_payload(result)
     return Response(SLOTS.build(forms))
+
+
+def blocked_payload(result: selectors.SlotResult) -> list[dict]:
+    """``result``'s refused times as ``BLOCKED_SLOT``s, local times in its zone."""
+    zone = get_zone(result.timezone)
+    hosts = {pk: {"hostId": str(user.uuid), "hostName": user.full_name or user.email}
+             for pk, user in result.hosts.items()}
+    blocked = []
+    for refusal in result.refused:
+        reasons = [HOST_REASON.build({**hosts[why.host_id], "reason": why.reason,
+                                      **({"limit": api_limit(why.limit)} if why.limit else {})})
+                   for why in refusal.reasons]
+        blocked.append(BLOCKED_SLOT.build({
+            "start": refusal.start.astimezone(zone).isoformat(),
+            "end": refusal.end.astimezone(zone).isoformat(),
+            "reason": refusal.reasons[0].reason, "hosts": reasons}))
+    return blocked
 
 
 def slots_payload(result: selectors.SlotResult) -> dict:

@@ -140,7 +140,7 @@ def reschedule_page(request, token: str):
             context.update(taken=error.message, next_free=[
                 (slot.start, base + query(start=slot.start.isoformat(), tz=zone))
                 for slot in next_free_slots(meeting_type, after=start, zone=zone,
-                                            duration=duration)])
+                                            duration=duration, moving=appointment.pk)])
     elif start is not None:
         return page(request, "scheduling/reschedule_confirm.html", {
             **context, "new_start": start, "new_end": start + dt.timedelta(minutes=duration),
@@ -148,7 +148,7 @@ def reschedule_page(request, token: str):
         }, zone=zone)
     cal = build_calendar(request, meeting_type, zone=zone, duration=duration, base_url=base,
                          time_url=lambda slot: base + query(start=slot.start.isoformat(),
-                                                            tz=zone))
+                                                            tz=zone), moving=appointment.pk)
     return page(request, "scheduling/reschedule.html", {
         **context, "calendar": cal, "duration": duration, "base_url": base,
         "zones": zone_choices(zone), "detect_zone": False,

@@ -62,51 +62,56 @@ def _parse_date(value: str | None) -> dt.date | None:
 
 
 def _free_slots(meeting_type: MeetingType, first: dt.date, last: dt.date, zone: str,
-                duration: int) -> list:
+                duration: int, moving: int | None = None) -> list:
+    """The free slots from ``first`` to ``last``; ``moving``: the appointment being
+    rescheduled, whose own time and booking do not count."""
     if last < first:
         return []
     result = selectors.available_slots(meeting_type=meeting_type, start=first, end=last,
-                                       timezone=zone, duration=duration)
+                                       timezone=zone, duration=duration,
+                                       exclude_appointment_id=moving)
     return result.slots
 
 
-def _month_slots(meeting_type, month: dt.date, zone: str, duration: int) -> dict:
+def _month_slots(meeting_type, month: dt.date, zone: str, duration: int,
+                 moving: int | None = None) -> dict:
     """Free slots of ``month`` by local date (days already past left out)."""
     today = djtz.now().astimezone(get_zone(zone)).date()
     last = add_months(month, 1) - dt.timedelta(days=1)
     by_day: dict[dt.date, list] = {}
-    for slot in _free_slots(meeting_type, max(month, today), last, zone, duration):
+    for slot in _free_slots(meeting_type, max(month, today), last, zone, duration, moving):
         by_day.setdefault(slot.start.astimezone(get_zone(zone)).date(), []).append(slot)
     return by_day
 
 
 def _shown_month(request, meeting_type, *, this_month: dt.date, zone: str,
-                 duration: int) -> tuple[dt.date, dict]:
+                 duration: int, moving: int | None = None) -> tuple[dt.date, dict]:
     """The month the request asks for, else the first with free times from this one
     (at most MONTHS_TO_SKIP on), with its free slots by day."""
     month = _parse_month(request.GET.get("month"))
     if month is not None and this_month <= month <= add_months(this_month, MONTHS_AHEAD):
-        return month, _month_slots(meeting_type, month, zone, duration)
+        return month, _month_slots(meeting_type, month, zone, duration, moving)
     month = this_month
-    by_day = _month_slots(meeting_type, month, zone, duration)
+    by_day = _month_slots(meeting_type, month, zone, duration, moving)
     for _step in range(MONTHS_TO_SKIP):
         if by_day or "month" in request.GET:
             break
         month = add_months(month, 1)
-        by_day = _month_slots(meeting_type, month, zone, duration)
+        by_day = _month_slots(meeting_type, month, zone, duration, moving)
     return month, by_day
 
 
 def build_calendar(request, meeting_type: MeetingType, *, zone: str, duration: int,
-                   base_url: str, time_url) -> Calendar:
+                   base_url: str, time_url, moving: int | None = None) -> Calendar:
     """The month the request asks for (else the first with free times, from this one),
     its days linked when they have free times, and the chosen day's times.
-    ``time_url(slot)`` makes the link of one time."""
+    ``time_url(slot)`` makes the link of one time; ``moving``: the appointment being
+    rescheduled (its own time is free and its booking counts toward no limit)."""
     local_today = djtz.now().astimezone(get_zone(zone)).date()
     this_month = local_today.replace(day=1)
     last_month = add_months(this_month, MONTHS_AHEAD)
     month, by_day = _shown_month(request, meeting_type, this_month=this_month, zone=zone,
-                                 duration=duration)
+                                 duration=duration, moving=moving)
     selected = _parse_date(request.GET.get("date"))
     if selected not in by_day:
         selected = min(by_day) if by_day else None
@@ -131,10 +136,10 @@ def build_calendar(request, meeting_type: MeetingType, *, zone: str, duration: i
 
 
 def next_free_slots(meeting_type: MeetingType, *, after: dt.datetime, zone: str,
-                    duration: int) -> list:
+                    duration: int, moving: int | None = None) -> list:
     """The first free times from ``after`` on (for a time someone else just took)."""
     first = max(after, djtz.now()).astimezone(get_zone(zone)).date()
     slots = _free_slots(meeting_type, first, first + dt.timedelta(days=NEXT_FREE_DAYS), zone,
-                        duration)
+                        duration, moving)
     return [slot for slot in slots if slot.start >= after][:NEXT_FREE_COUNT] or \
         slots[:NEXT_FREE_COUNT]

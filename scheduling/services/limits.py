@@ -91,6 +91,12 @@ def engine_limits(limits: list[dict]) -> tuple[engine.Limit, ...]:
                               minutes=limit["unit"] == MINUTES) for limit in limits)
 
 
+def api_limit(limit: engine.Limit) -> dict:
+    """An engine limit in the API's form."""
+    return {"scope": limit.scope, "period": limit.period, "max": limit.max,
+            "unit": MINUTES if limit.minutes else BOOKINGS}
+
+
 def describe(limit: engine.Limit) -> str:
     """A limit in words, for refusals: "2 bookings per day of this meeting type"."""
     unit = MINUTES if limit.minutes else BOOKINGS

@@ -378,13 +378,24 @@ def test_existing_appointment_id_must_be_an_appointment_of_the_company(api, solo
 # --- what Termin does not support, and what nobody documents ---------------------------
 
 
-def test_troubleshoot_is_a_400_saying_termin_does_not_support_it_yet(api, solo, monday):
+def test_troubleshoot_names_the_rule_that_refused_each_candidate_time(api, solo, monday):
     """Page: api-reference/booking-availability-v4/get-booking-availability-for-a-meeting-type
-    (troubleshoot, default false: blocked times with their reasons)."""
-    response = slots(api, solo, monday, troubleshoot="true")
-    assert error_fields(response) == ["troubleshoot"]
-    assert "not supported yet" in response.json()["errors"][0]["message"]
-    assert ok(slots(api, solo, monday, troubleshoot="false")) == ok(slots(api, solo, monday))
+    (troubleshoot, default false: blocked timeslots with available slots for diagnostics)."""
+    BusyTime.objects.create(user=solo.owner, start=utc(monday, "10:00"),
+                            end=utc(monday, "10:30"))
+    plain = ok(slots(api, solo, monday))
+    body = ok(slots(api, solo, monday, troubleshoot="true"))
+    blocked = body.pop("blockedSlots")
+    assert body == plain  # the slots are the same
+    assert ok(slots(api, solo, monday, troubleshoot="false")) == plain
+    starts = [dt.datetime.fromisoformat(b["start"]).strftime("%H:%M") for b in blocked]
+    # Every half hour of the day is a candidate: 5 slots, 43 refused.
+    assert len(starts) + len(plain["availableSlots"]) == 48
+    why = {start: b["reason"] for start, b in zip(starts, blocked, strict=True)}
+    assert why["08:30"] == why["12:00"] == why["23:30"] == "outsideHours"
+    assert why["10:00"] == "busyCalendar"
+    assert blocked[0]["hosts"] == [{"hostId": str(solo.owner.uuid),
+                                    "hostName": solo.owner.full_name, "reason": "outsideHours"}]
 
 
 def test_resource_channels_are_a_400_and_harmless_flags_are_accepted(api, solo, monday):

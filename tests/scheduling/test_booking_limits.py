@@ -260,3 +260,32 @@ def test_a_weekly_limit_holds_the_local_week_when_clocks_change(api, owner, mond
     assert book(api, meeting_type, late).status_code == 201
     assert slot_days(api, meeting_type, monday, next_monday + dt.timedelta(days=6),
                      **params) == set()
+
+
+# --- why a time is not offered ---------------------------------------------------------
+
+
+def test_troubleshoot_names_the_full_limit_of_each_host(api, owner, day):
+    ada = make_member(owner)
+    for member in (owner, ada):
+        make_schedule(member, timezone="UTC", is_default=True)
+    queue = queue_create(company=owner.company, actor=owner, name="Pair",
+                         kind=QueueKind.ROUND_ROBIN,
+                         member_ids=[str(owner.user.uuid), str(ada.user.uuid)])
+    meeting_type = make_meeting_type(owner, queue_id=str(queue.uuid),
+                                     booking_limits=[limit(period="week")])
+    for member in (owner, ada):
+        assert book(api, meeting_type, at(day, 9),
+                    hostIds=[str(member.user.uuid)]).status_code == 201
+    response = api.get("/v4/booking-availability", {
+        "meetingTypeId": str(meeting_type.uuid), "start": str(day), "end": str(day),
+        "timezone": "UTC", "troubleshoot": "true"})
+    body = response.json()
+    assert body["availableSlots"] == []
+    blocked = {item["start"][11:16]: item for item in body["blockedSlots"]}
+    assert len(blocked) == 48
+    assert blocked["09:00"]["reason"] == "limit"  # the limit comes before the appointment
+    assert blocked["13:00"]["hosts"] == [
+        {"hostId": str(m.user.uuid), "hostName": m.user.full_name, "reason": "limit",
+         "limit": limit(period="week")} for m in (owner, ada)]
+    assert blocked["18:00"]["reason"] == "outsideHours"
