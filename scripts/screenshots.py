@@ -94,10 +94,7 @@ def prepare_console(company, owner) -> int:
     returns Sofia's contact id."""
     from django.utils import timezone
 
-    from crm.models import Contact
-    from crm.services import contact_tags_set
     from scheduling.choices import Role
-    from scheduling.services.appointments import appointment_cancel, appointment_reschedule
     from scheduling.services.meeting_types import meeting_type_create
     from scheduling.services.schedules import schedule_create
     from scheduling.services.tenancy import user_create
@@ -127,15 +124,7 @@ def prepare_console(company, owner) -> int:
     def ago(days: int, hours: int = 0) -> dt.datetime:
         return now - dt.timedelta(days=days, hours=hours)
 
-    # Sofia books an onboarding and a contract review, moves the first and cancels the second.
-    moved = demo_booking(onboarding, local(2, 11), "Sofia", "Romano", "fabrikam", now=ago(6, 3))
-    dropped = demo_booking(review, local(5, 9, 30), "Sofia", "Romano", "fabrikam",
-                           now=ago(4, 7))
-    appointment_reschedule(appointment=moved, start=local(3, 14), now=ago(2, 5))
-    appointment_cancel(appointment=dropped, reason="We will sign next quarter instead.",
-                       by_attendee=True, now=ago(0, 4))
-    sofia = Contact.objects.get(company=company, email="sofia@fabrikam.test")
-    contact_tags_set(contact=sofia, names=["trial", "enterprise"])
+    sofia = sofias_timeline(company, onboarding, review, local, ago)
 
     # Two of the day's usual times still ahead when the script runs, and tomorrow.
     ahead = [start for start in (local(0, hour, minute) for hour, minute in
@@ -148,6 +137,24 @@ def prepare_console(company, owner) -> int:
         demo_booking(meeting_type, start, *person, now=ago(1))
     demo_booking(review, local(1, 10), "Jonas", "Becker", "litware", now=ago(3))
     return sofia.pk
+
+
+def sofias_timeline(company, onboarding, review, local, ago):
+    """Sofia books an onboarding and a contract review, moves the first and cancels
+    the second, and is tagged; returns her contact."""
+    from crm.models import Contact
+    from crm.services import contact_tags_set
+    from scheduling.services.appointments import appointment_cancel, appointment_reschedule
+
+    moved = demo_booking(onboarding, local(2, 11), "Sofia", "Romano", "fabrikam", now=ago(6, 3))
+    dropped = demo_booking(review, local(5, 9, 30), "Sofia", "Romano", "fabrikam",
+                           now=ago(4, 7))
+    appointment_reschedule(appointment=moved, start=local(3, 14), now=ago(2, 5))
+    appointment_cancel(appointment=dropped, reason="We will sign next quarter instead.",
+                       by_attendee=True, now=ago(0, 4))
+    sofia = Contact.objects.get(company=company, email="sofia@fabrikam.test")
+    contact_tags_set(contact=sofia, names=["trial", "enterprise"])
+    return sofia
 
 
 def console_zone(now: dt.datetime) -> str:
