@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,11 +27,13 @@ from scheduling.core.adminsite import (
     admin_access,
     is_operator,
 )
+from scheduling.core.api.filters import FilterSetListFilter
 from scheduling.core.errors import DomainError
 from scheduling.core.timeutils import iso
 from scheduling.models import Company, User
 
 from . import selectors, services
+from .filters import ContactFilterSet
 from .models import AuditLogEntry, Contact, ContactEvent, ContactTag, CrmCompany
 from .services.bulk import summary
 from .services.validation import PUBLIC_NAMES
@@ -101,9 +102,13 @@ class ContactEventInline(CompanyScopedInline, admin.TabularInline):
         return False
 
 
-class TagFilter(admin.SimpleListFilter):
+class TagFilter(FilterSetListFilter):
+    """Contacts having one tag, as ``tags`` narrows the API's list."""
+
     title = "tag"
     parameter_name = "tag"
+    filterset_class = ContactFilterSet
+    filter_name = "tags"
 
     def lookups(self, request, model_admin):
         tags = ContactTag.objects.all()
@@ -113,16 +118,14 @@ class TagFilter(admin.SimpleListFilter):
         names = tags.order_by("name").values_list("name", flat=True).distinct()
         return [(name, name) for name in names[:200]]
 
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        tagged = ContactTag.objects.filter(contact=OuterRef("pk"), name=self.value())
-        return queryset.filter(Exists(tagged))
 
+class OwnerFilter(FilterSetListFilter):
+    """Contacts of one account owner, as ``ownerId`` narrows the API's list (or of none)."""
 
-class OwnerFilter(admin.SimpleListFilter):
     title = "account owner"
     parameter_name = "owner"
+    filterset_class = ContactFilterSet
+    filter_name = "ownerId"
 
     def lookups(self, request, model_admin):
         users = User.objects.filter(memberships__isnull=False)
@@ -130,14 +133,12 @@ class OwnerFilter(admin.SimpleListFilter):
             access = admin_access(request)
             users = users.filter(memberships__company=access.company if access else None)
         users = users.distinct().order_by("email")
-        return [("none", "No owner"), *[(str(u.pk), str(u)) for u in users[:200]]]
+        return [("none", "No owner"), *[(str(u.uuid), str(u)) for u in users[:200]]]
 
     def queryset(self, request, queryset):
         if self.value() == "none":
             return queryset.filter(account_owner__isnull=True)
-        if self.value():
-            return queryset.filter(account_owner_id=self.value())
-        return queryset
+        return super().queryset(request, queryset)
 
 
 class ImportForm(forms.Form):

@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 
 from scheduling.core.errors import NotFound
 from scheduling.core.lookups import parse_uuid
-from scheduling.models import ACTIVE_STATUSES, Appointment, Attendee, Company, Membership
+from scheduling.models import ACTIVE_STATUSES, Appointment, Attendee, Company
 from scheduling.selectors import appointments_for_payload
 
 from .models import Contact, ContactEvent, ContactTag
@@ -51,32 +51,39 @@ def search_filter(queryset: QuerySet, term: str) -> QuerySet:
     return queryset.filter(search_text__contains=term)
 
 
-def contact_list(
-    *,
-    company: Company,
-    search: str = "",
-    tags: list[str] | tuple = (),
-    owner_id: int | None = None,
-    sort_by: str = "createdAt",
-    sort_order: str = "DESC",
-) -> QuerySet:
-    """The company's contacts, filtered: ``tags`` matches contacts having any of them."""
-    contacts = search_filter(Contact.objects.filter(company=company), search)
-    if tags:
-        tagged = ContactTag.objects.filter(company=company, contact=OuterRef("pk"), name__in=tags)
-        contacts = contacts.filter(Exists(tagged))
-    if owner_id is not None:
-        contacts = contacts.filter(account_owner_id=owner_id)
+def tagged_filter(queryset: QuerySet, tags: list[str]) -> QuerySet:
+    """Contacts having any of ``tags`` (through the company-and-name tag index)."""
+    tagged = ContactTag.objects.filter(company=OuterRef("company_id"), contact=OuterRef("pk"),
+                                       name__in=tags)
+    return queryset.filter(Exists(tagged))
+
+
+def owned_filter(queryset: QuerySet, owner_uuid) -> QuerySet:
+    """Contacts whose account owner is the user ``owner_uuid``, a member of the
+    contact's company (a stranger, or a member who left, owns none there)."""
+    return queryset.filter(account_owner__uuid=owner_uuid,
+                           account_owner__memberships__company=F("company"))
+
+
+def sorted_filter(queryset: QuerySet, *, sort_by: str = "createdAt",
+                  sort_order: str = "DESC") -> QuerySet:
+    """Contacts sorted by ``sort_by`` (a ``SORT_FIELDS`` key), then by age."""
     field = SORT_FIELDS[sort_by]
-    order = F(field).desc() if sort_order.upper() == "DESC" else F(field).asc()
-    tiebreak = F("pk").desc() if sort_order.upper() == "DESC" else F("pk").asc()
-    return contacts.order_by(order, tiebreak)
+    descending = sort_order.upper() == "DESC"
+    order = F(field).desc() if descending else F(field).asc()
+    tiebreak = F("pk").desc() if descending else F("pk").asc()
+    return queryset.order_by(order, tiebreak)
 
 
-def contact_list_recently_seen(*, company: Company, search: str = "") -> QuerySet:
+def contact_list(*, company: Company) -> QuerySet:
+    """The company's contacts (``filters.ContactFilterSet`` narrows and sorts them)."""
+    return Contact.objects.filter(company=company)
+
+
+def contact_list_recently_seen(*, company: Company) -> QuerySet:
     """The workspace API's order: most recently seen first, never-seen last."""
-    contacts = search_filter(Contact.objects.filter(company=company), search)
-    return contacts.order_by(F("last_seen_at").desc(nulls_last=True), "-updated_at", "-pk")
+    return contact_list(company=company).order_by(
+        F("last_seen_at").desc(nulls_last=True), "-updated_at", "-pk")
 
 
 def contact_get(*, company: Company, contact_id) -> Contact:
@@ -151,14 +158,6 @@ def contact_get_by_attendee(*, company: Company, attendee_id) -> Contact:
 def contacts_by_ids(*, company: Company, ids) -> list[Contact]:
     """The company's contacts among these UUIDs (another company's are not found)."""
     return list(with_related(Contact.objects.filter(company=company, uuid__in=list(ids))))
-
-
-def account_owner_pk(*, company: Company, owner_uuid) -> int | None:
-    """The user id behind an ``ownerId`` filter; -1 (owns nothing) for a stranger."""
-    if owner_uuid is None:
-        return None
-    membership = Membership.objects.filter(company=company, user__uuid=owner_uuid).first()
-    return membership.user_id if membership else -1
 
 
 @dataclass

@@ -16,14 +16,14 @@ def endpoint_get(*, company, endpoint_id) -> WebhookEndpoint:
     return get_by_uuid(endpoint_list(company=company), endpoint_id, not_found="Webhook not found")
 
 
-def delivery_list(*, endpoint: WebhookEndpoint, status: str | None = None) -> QuerySet:
-    deliveries = (
+def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet:
+    """The endpoint's delivery log, newest first (``filters.DeliveryFilterSet`` narrows it)."""
+    return (
         WebhookDelivery.objects.filter(endpoint=endpoint)
         .select_related("event", "endpoint")
         .prefetch_related("attempts")
         .order_by("-created_at", "-pk")
     )
-    return deliveries.filter(status=status) if status else deliveries
 
 
 def delivery_get(*, endpoint: WebhookEndpoint, delivery_id) -> WebhookDelivery:

@@ -8,7 +8,6 @@ Termin's own shapes; both call the same services and selectors.
 """
 
 import math
-import re
 from typing import NamedTuple
 
 from django.db import transaction
@@ -28,15 +27,14 @@ from scheduling.core.errors import NotFound
 from scheduling.payloads import APPOINTMENT
 
 from .. import selectors, services
+from ..filters import MeetergoContactFilterSet
 from ..models import Contact
 from ..payloads import CONTACT_ITEM
-from ..selectors import SORT_FIELDS, ContactAppointments
+from ..selectors import ContactAppointments
 from ..services.validation import FROM_PUBLIC
 from .permissions import DELETE_FORBIDDEN, ContactPermission
-from .views import BULK_RESULT, LIST_PARAMETERS, ContactInput, _tags
+from .views import BULK_RESULT, ContactInput
 
-# ``tags``, ``tags[]`` (axios) and ``tags[0]`` (qs): the ways clients repeat a parameter.
-TAGS_PARAMETER = re.compile(r"^tags(\[\d*\])?$")
 DETAILS_NEEDS_ID = "Send contactId or attendeeId"
 BULK_DELETE_NEEDS_IDS = "Send ids (or contactIds): the contacts to delete"
 
@@ -46,23 +44,11 @@ class ContactBody(StrictSerializer, ContactInput):
     (meetergo's read-only ``language`` among them) is a 400 naming it."""
 
 
-class ContactSearch(StrictSerializer):
-    searchTerm = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    ownerId = serializers.UUIDField(required=False)
-    sortBy = serializers.ChoiceField(choices=list(SORT_FIELDS), default="createdAt")
-    sortOrder = serializers.ChoiceField(choices=["ASC", "DESC", "asc", "desc"], default="DESC")
+class SearchPage(serializers.Serializer):
+    """meetergo's pages of ``GET /crm``; its filters are ``MeetergoContactFilterSet``'s."""
+
     page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
-
-    def to_internal_value(self, data):
-        tag_keys = [key for key in data if TAGS_PARAMETER.match(key)]
-        values = [v for key in tag_keys for v in (data.getlist(key) if hasattr(data, "getlist")
-                                                   else [data[key]])]
-        rest = {key: data[key] for key in data if key not in tag_keys}
-        params = super().to_internal_value(rest)
-        # Repeated or comma-separated: contacts having any of them.
-        params["tags"] = _tags(values)
-        return params
 
 
 class DetailsQuery(StrictSerializer):
@@ -135,9 +121,8 @@ BULK_DELETED = Shape("CrmContactBulkDeleteResult", {
     "ids": ListOf(Uuid, lambda ids: [str(one) for one in ids]),
 })
 
-# /v4/crm's filters (``tags`` also as ``tags[]`` here), and meetergo's page and limit.
+# meetergo's page and limit (the filters are the FilterSet's).
 SEARCH_PARAMETERS = [
-    *LIST_PARAMETERS,
     OpenApiParameter("page", int, description="From 1 (default 1)"),
     OpenApiParameter("limit", int, description="1 to 100 (default 20)"),
 ]
@@ -165,6 +150,7 @@ class MeetergoContactViewSet(ApiViewSet):
     queryset = Contact.objects.none()  # for the schema; reads go through crm.selectors
     permission_classes = [MeetergoContactPermission]
     pagination_class = None  # meetergo's envelope is built here
+    filtersets = {"list": MeetergoContactFilterSet}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     @property
@@ -177,16 +163,10 @@ class MeetergoContactViewSet(ApiViewSet):
     @extend_schema(parameters=SEARCH_PARAMETERS, responses={200: SEARCH_RESULT.schema()},
                    summary="Search contacts (page from 1)")
     def list(self, request):
-        query = ContactSearch(data=request.query_params)
+        contacts = self.filter_queryset(selectors.contact_list(company=self.ctx.company))
+        query = SearchPage(data=request.query_params)
         query.is_valid(raise_exception=True)
-        params = query.validated_data
-        company = self.ctx.company
-        contacts = selectors.contact_list(
-            company=company, search=params.get("searchTerm", ""), tags=params["tags"],
-            owner_id=selectors.account_owner_pk(company=company, owner_uuid=params.get("ownerId")),
-            sort_by=params["sortBy"], sort_order=params["sortOrder"],
-        )
-        page, limit = params["page"], params["limit"]
+        page, limit = query.validated_data["page"], query.validated_data["limit"]
         total = contacts.count()
         rows = list(selectors.with_related(contacts)[(page - 1) * limit:page * limit])
         return Response(SEARCH_RESULT.build({

@@ -20,10 +20,13 @@ from scheduling.core.access import session_access
 from scheduling.core.api.auth import ApiContext, ApiKeyAuthentication
 from scheduling.core.api.base import ApiView
 from scheduling.core.api.errors import exception_handler as api_exception_handler
+from scheduling.core.api.filters import filtered
 from scheduling.core.api.pagination import MAX_PAGE
 from scheduling.core.api.shapes import Boolean, Integer, Many, One, Shape, itself, key
 
 from .. import selectors, services
+from ..filters import WorkspaceContactFilterSet
+from ..models import Contact
 from ..payloads import WORKSPACE_CONTACT, WORKSPACE_CONTACT_FIELDS, WORKSPACE_EVENT
 from .permissions import DELETE_FORBIDDEN
 
@@ -86,7 +89,6 @@ def workspace_exception_handler(exc, context):
 class PageQuery(serializers.Serializer):
     page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
 def paginated(request, queryset, shape) -> Response:
@@ -134,17 +136,18 @@ PAGE_PARAMETERS = [
 
 @extend_schema(tags=["Workspace contacts"])
 class ContactListView(WorkspaceView):
+    queryset = Contact.objects.none()  # for the schema, which documents the filters
+    filterset_class = WorkspaceContactFilterSet
+
     @extend_schema(
-        parameters=[OpenApiParameter("search", str, description="Name or email substring"),
-                    *PAGE_PARAMETERS],
+        parameters=PAGE_PARAMETERS,
         responses={200: CONTACT_PAGE.schema()},
         summary="Contacts of the workspace, most recently seen first",
         operation_id="workspace_contacts_list",
     )
     def get(self, request, workspace_id: int):
-        contacts = selectors.contact_list_recently_seen(
-            company=self.ctx.company, search=request.query_params.get("search", "")
-        )
+        contacts = filtered(self.filterset_class, request,
+                            selectors.contact_list_recently_seen(company=self.ctx.company))
         return paginated(request, contacts, CONTACT_PAGE)
 
 

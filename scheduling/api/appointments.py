@@ -8,9 +8,7 @@ meetergo's shapes; ``POST .../cancel`` and ``DELETE`` are one cancel;
 appointment answer carries meetergo's documented fields beside Termin's
 (``payloads.APPOINTMENT``)."""
 
-import datetime as dt
 
-from django.db.models import Q
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
@@ -26,11 +24,11 @@ from ..core.api.base import ApiView, ApiViewSet
 from ..core.api.fields import OffsetDateTimeField, StrictSerializer
 from ..core.api.pagination import MAX_PAGE
 from ..core.api.shapes import Integer, Many, One, Shape, itself, key
-from ..models import Appointment, AppointmentStatus
+from ..filters import AppointmentFilterSet, HostedAppointmentFilterSet
+from ..models import Appointment
 from ..payloads import APPOINTMENT, APPOINTMENT_FOR_ATTENDEE
 from ..services import appointments as services
 from ..services.rules import MAX_BRINGALONG
-from .slots import DateOrDateTimeField
 
 SECRET_HEADER = "x-appointment-secret"
 IGNORE_AVAILABILITY_ROLE = "ignoreAvailability is allowed to owners and admins only"
@@ -55,31 +53,18 @@ APPOINTMENT_OR_NULL = {"allOf": [APPOINTMENT.ref], "nullable": True}
 # --- requests --------------------------------------------------------------------------
 
 
-class AppointmentQuery(serializers.Serializer):
-    start = DateOrDateTimeField(required=False)
-    end = DateOrDateTimeField(required=False)
-    hostId = serializers.UUIDField(required=False)
-    meetingTypeId = serializers.UUIDField(required=False)
-
-
 class PaginatedQuery(serializers.Serializer):
-    """meetergo's ``/paginated`` query (``limit`` as the bookings page sends it)."""
+    """meetergo's ``/paginated`` pages (``limit`` as the bookings page sends it); its
+    filters are ``HostedAppointmentFilterSet``'s."""
 
     page = serializers.IntegerField(min_value=0, max_value=MAX_PAGE, default=0)
     pageSize = serializers.IntegerField(min_value=1, max_value=100, required=False)
     limit = serializers.IntegerField(min_value=1, max_value=100, required=False)
-    start = DateOrDateTimeField(required=False)
-    end = DateOrDateTimeField(required=False)
-    meetingTypeId = serializers.UUIDField(required=False)
-    userId = serializers.UUIDField(required=False)
-    hostId = serializers.UUIDField(required=False)
-    search = serializers.CharField(required=False, max_length=200)
 
     def validate(self, data):
-        for one, other in (("pageSize", "limit"), ("userId", "hostId")):
-            if one in data and other in data and data[one] != data[other]:
-                raise serializers.ValidationError(
-                    {other: [f"{other} is another name of {one}: send one of them"]})
+        if "pageSize" in data and "limit" in data and data["pageSize"] != data["limit"]:
+            raise serializers.ValidationError(
+                {"limit": ["limit is another name of pageSize: send one of them"]})
         return data
 
     def page_size(self) -> int:
@@ -178,56 +163,6 @@ def _body(request, serializer_class) -> dict:
     return serializer.validated_data
 
 
-def _statuses(request) -> list[str]:
-    values = []
-    for raw in request.query_params.getlist("status"):
-        values += [v.strip() for v in raw.split(",") if v.strip()]
-    unknown = sorted(set(values) - set(AppointmentStatus.values))
-    if unknown:
-        raise serializers.ValidationError(
-            {"status": [f"Unknown status: {', '.join(unknown)}; one of "
-                        f"{', '.join(AppointmentStatus.values)}"]})
-    return values
-
-
-def _instant(value, *, end: bool) -> dt.datetime:
-    """A date reads as UTC midnight (``end`` inclusive: the next midnight)."""
-    if isinstance(value, dt.datetime):
-        return value
-    day = value + dt.timedelta(days=1) if end else value
-    return dt.datetime.combine(day, dt.time(0), dt.UTC)
-
-
-def _filtered(rows, params: dict, statuses: list[str]):
-    """The filters ``GET /v4/appointment`` and ``/paginated`` share."""
-    if "start" in params:
-        rows = rows.filter(end__gt=_instant(params["start"], end=False))
-    if "end" in params:
-        rows = rows.filter(start__lt=_instant(params["end"], end=True))
-    if "meetingTypeId" in params:
-        rows = rows.filter(meeting_type__uuid=params["meetingTypeId"])
-    if statuses:
-        rows = rows.filter(status__in=statuses)
-    if params.get("search"):
-        term = params["search"]
-        rows = rows.filter(
-            Q(meeting_type_title__icontains=term) | Q(attendees__email__icontains=term)
-            | Q(attendees__first_name__icontains=term) | Q(attendees__last_name__icontains=term)
-        ).distinct()
-    return rows
-
-
-STATUS_PARAMETER = OpenApiParameter(
-    "status", str, many=True, description="Repeat or comma-separate; default: all statuses",
-    enum=AppointmentStatus.values)
-RANGE_PARAMETERS = [
-    OpenApiParameter("start", str, description="Appointments ending after this "
-                     "(date or datetime with offset)"),
-    OpenApiParameter("end", str, description="Appointments starting before this "
-                     "(date, inclusive, or datetime with offset)"),
-]
-
-
 @extend_schema(tags=["Appointments"], parameters=[
     OpenApiParameter("id", str, OpenApiParameter.PATH, description="The appointment's id"),
 ])
@@ -236,6 +171,7 @@ class AppointmentViewSet(ApiViewSet):
     host, admins and owners all of them."""
 
     queryset = Appointment.objects.none()  # for the schema; requests use get_queryset()
+    filtersets = {"list": AppointmentFilterSet, "paginated": HostedAppointmentFilterSet}
     serializer_class = AppointmentPatch
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -254,23 +190,11 @@ class AppointmentViewSet(ApiViewSet):
         return user_id if any(h.pk == user_id for h in appointment.hosts.all()) else None
 
     @extend_schema(
-        parameters=[
-            *RANGE_PARAMETERS,
-            OpenApiParameter("hostId", str, description="Only this host's appointments"),
-            OpenApiParameter("meetingTypeId", str),
-            STATUS_PARAMETER,
-        ],
         responses={200: APPOINTMENT.schema()},
         summary="The company's appointments (Termin's list: page from 1, limit)",
     )
     def list(self, request):
-        query = AppointmentQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        rows = _filtered(self.get_queryset(), params, _statuses(request))
-        if "hostId" in params:
-            rows = rows.filter(host_rows__host__uuid=params["hostId"])
-        page = self.paginate_queryset(rows)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response([APPOINTMENT.build(a) for a in page])
 
     @extend_schema(
@@ -279,27 +203,16 @@ class AppointmentViewSet(ApiViewSet):
             OpenApiParameter("pageSize", int, description="1-100", default=20),
             OpenApiParameter("limit", int, description="Another name of pageSize (meetergo's "
                              "bookings page sends it)"),
-            *RANGE_PARAMETERS,
-            STATUS_PARAMETER,
-            OpenApiParameter("meetingTypeId", str),
-            OpenApiParameter("userId", str, description="Another user of the company (default: "
-                             "the acting user); hostId is another name of it"),
-            OpenApiParameter("hostId", str, description="Another name of userId"),
-            OpenApiParameter("search", str, description="Part of an attendee's name or email, "
-                             "or of the meeting type's title"),
         ],
         responses={200: APPOINTMENT_PAGE.schema()},
         summary="meetergo's paginated list: the acting user's appointments, pages from 0",
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def paginated(self, request):
+        rows = self.filter_queryset(self.get_queryset())
         query = PaginatedQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        params = query.validated_data
-        host = params.get("userId") or params.get("hostId") or self.ctx.user.uuid
-        rows = _filtered(services.appointments_hosted_by(self.ctx.company, host), params,
-                         _statuses(request))
-        page, size = params["page"], query.page_size()
+        page, size = query.validated_data["page"], query.page_size()
         total = rows.count()
         chosen = list(rows[page * size:(page + 1) * size]) if page * size < total else []
         return Response(APPOINTMENT_PAGE.build({"appointments": chosen, "total": total,

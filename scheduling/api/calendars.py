@@ -5,9 +5,8 @@ Members see and manage their own connections (a feed address is a secret that
 reads someone's calendar); admins and owners see and manage all of the company's.
 """
 
-import uuid
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 from ..choices import Role
 from ..core.api.base import ApiViewSet
 from ..core.api.shapes import Choice, Instant, Integer, Shape, Text, Url, Uuid
+from ..filters import CalendarConnectionFilterSet
 from ..models import CalendarConnection, CalendarConnectionType
 from ..services import calendars
 
@@ -62,6 +62,7 @@ class CalendarConnectionViewSet(ApiViewSet):
     queryset = CalendarConnection.objects.none()  # for the schema; requests use get_queryset()
     not_found = "Calendar connection not found"
     serializer_class = CalendarConnectionInput
+    filtersets = {"list": CalendarConnectionFilterSet}
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -75,19 +76,10 @@ class CalendarConnectionViewSet(ApiViewSet):
 
     @extend_schema(
         responses={200: CONNECTION.schema()},
-        parameters=[OpenApiParameter("userId", str, required=False,
-                                     description="Only this user's connections")],
         summary="List calendar connections (a member sees their own)",
     )
     def list(self, request):
-        found = self.get_queryset()
-        user_id = request.query_params.get("userId")
-        if user_id:
-            try:
-                found = found.filter(user__uuid=uuid.UUID(user_id))
-            except ValueError as exc:
-                raise serializers.ValidationError({"userId": ["Must be a valid UUID."]}) from exc
-        page = self.paginate_queryset(found)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response([CONNECTION.build(c) for c in page])
 
     @extend_schema(request=CalendarConnectionInput, responses={201: CONNECTION.schema()},

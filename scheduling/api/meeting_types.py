@@ -14,9 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from .. import selectors
 from ..choices import Channel, QueueKind, Role
-from ..core.api.auth import ACT_AS_HEADER
 from ..core.api.base import ApiViewSet
 from ..core.api.fields import StrictSerializer, UnsupportedField
 from ..core.api.pagination import page_limit
@@ -35,8 +33,8 @@ from ..core.api.shapes import (
     Uuid,
     itself,
 )
-from ..core.lookups import parse_uuid
 from ..core.text import SingleLineField
+from ..filters import MeetingTypeFilterSet
 from ..models import MeetingType, Queue
 from ..payloads import meeting_type_url
 from ..services import limits, meeting_types, queues
@@ -437,6 +435,7 @@ class MeetingTypeViewSet(ApiViewSet):
     not_found = "Meeting type not found"
     serializer_class = MeetingTypeInput
     pagination_class = None  # meetergo's list is a bare array
+    filtersets = {"list": MeetingTypeFilterSet}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -457,26 +456,14 @@ class MeetingTypeViewSet(ApiViewSet):
         "it, every meeting type of the company. hostId and ownerId narrow the list; page "
         "and limit, when sent, pick a slice of it.",
         parameters=[
-            OpenApiParameter("hostId", str, required=False,
-                             description="Only meeting types this user hosts (queues included)"),
-            OpenApiParameter("ownerId", str, required=False),
             OpenApiParameter("page", int, required=False, description="From 1, with limit"),
             OpenApiParameter("limit", int, required=False, description="1-100"),
         ],
         responses={200: MEETING_TYPE.schema(many=True)},
     )
     def list(self, request):
-        queryset = self.get_queryset()
-        params = request.query_params
-        if request.META.get(ACT_AS_HEADER) and not {"hostId", "ownerId"} & set(params):
-            queryset = queryset.filter(pk__in=selectors.meeting_types_of(self.ctx.user)
-                                       .values("pk"))
-        if "hostId" in params:
-            hosted = selectors.meeting_types_hosted_by(parse_uuid(params["hostId"]))
-            queryset = queryset.filter(pk__in=hosted.values("pk"))
-        if "ownerId" in params:
-            queryset = queryset.filter(owner__uuid=parse_uuid(params["ownerId"]))
-        if "page" in params or "limit" in params:
+        queryset = self.filter_queryset(self.get_queryset())
+        if "page" in request.query_params or "limit" in request.query_params:
             page, limit = page_limit(request)
             queryset = queryset[(page - 1) * limit: page * limit]
         return Response([MEETING_TYPE.build(mt) for mt in queryset])

@@ -28,10 +28,30 @@ def test_the_list_searches_and_filters_by_tag_and_owner(staff_client, company, o
     make_contact(company, email="plain@example.com", first_name="Zed")
     assert "plain@example.com" not in listed(staff_client.get("/admin/crm/contact/?tag=Lead"))
     assert "lead@example.com" in listed(staff_client.get("/admin/crm/contact/?tag=Lead"))
-    page = listed(staff_client.get(f"/admin/crm/contact/?owner={owner.user.pk}"))
+    page = listed(staff_client.get(f"/admin/crm/contact/?owner={owner.user.uuid}"))
     assert "lead@example.com" in page and "plain@example.com" not in page
+    assert f'?owner={owner.user.uuid}"' in page  # the filter's own link
+    page = listed(staff_client.get("/admin/crm/contact/?owner=none"))
+    assert "plain@example.com" in page and "lead@example.com" not in page
     page = listed(staff_client.get("/admin/crm/contact/?q=ZED"))
     assert "plain@example.com" in page and "lead@example.com" not in page
+
+
+def test_the_list_filters_narrow_as_the_api_filters_do(staff_client, api, company, owner,
+                                                      admin_member):
+    """One FilterSet: the admin's tag and owner filters find what /v4/crm's do."""
+    make_contact(company, email="a@example.com", tags=["Lead"], account_owner=owner.user.uuid)
+    make_contact(company, email="b@example.com", tags=["Lead", "VIP"],
+                 account_owner=admin_member.user.uuid)
+    make_contact(company, email="c@example.com", tags=["VIP"])
+    for admin_query, api_query in (("tag=Lead", "tags=Lead"), ("tag=VIP", "tags=VIP"),
+                                   (f"owner={owner.user.uuid}", f"ownerId={owner.user.uuid}"),
+                                   (f"owner={admin_member.user.uuid}&tag=VIP",
+                                    f"ownerId={admin_member.user.uuid}&tags=VIP")):
+        page = listed(staff_client.get(f"/admin/crm/contact/?{admin_query}"))
+        found = {c["email"] for c in api.get(f"/v4/crm?{api_query}").json()["data"]}
+        assert found == {email for email in ("a@example.com", "b@example.com", "c@example.com")
+                         if email in page}, admin_query
 
 
 def test_the_change_page_shows_the_timeline(staff_client, contact):

@@ -1,6 +1,6 @@
 """``/v4/webhooks``: endpoints, a test event, the delivery log and redelivery."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,7 +9,8 @@ from scheduling.choices import Role
 from scheduling.core.api.base import ApiViewSet
 
 from .. import events, selectors, services
-from ..models import DeliveryStatus, WebhookEndpoint
+from ..filters import DeliveryFilterSet
+from ..models import WebhookEndpoint
 from ..payloads import CREATED_ENDPOINT, DELIVERY, ENDPOINT
 
 
@@ -33,6 +34,7 @@ class WebhookViewSet(ApiViewSet):
     serializer_class = WebhookInput
     queryset = WebhookEndpoint.objects.none()  # for the schema; requests scope to the company
     required_roles = dict.fromkeys(ADMIN_ONLY, Role.ADMIN)
+    filtersets = {"deliveries": DeliveryFilterSet}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -81,16 +83,12 @@ class WebhookViewSet(ApiViewSet):
     @extend_schema(
         # A page of deliveries ({"data", "total", "page", "limit"}), with page and limit.
         responses={200: DELIVERY.schema(many=True)},
-        parameters=[OpenApiParameter("status", enum=DeliveryStatus.values, required=False)],
         summary="The delivery log of this webhook, newest first",
     )
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
-        status_filter = request.query_params.get("status") or None
-        if status_filter is not None and status_filter not in DeliveryStatus.values:
-            raise serializers.ValidationError({"status": [f"Unknown status: {status_filter}"]})
-        deliveries = selectors.delivery_list(endpoint=self.get_object(), status=status_filter)
-        page = self.paginate_queryset(deliveries)
+        deliveries = selectors.delivery_list(endpoint=self.get_object())
+        page = self.paginate_queryset(self.filter_queryset(deliveries))
         return self.get_paginated_response([DELIVERY.build(d) for d in page])
 
     @extend_schema(request=None, responses={202: DELIVERY.schema()},

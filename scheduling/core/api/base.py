@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from ..lookups import get_by_uuid
 from . import idempotency
+from .filters import FilterSetsMixin
 from .permissions import api_context
 from .ratelimit import ratelimit_headers
 
@@ -49,7 +50,7 @@ class ApiView(ApiConventionsMixin, APIView):
     pass
 
 
-class ApiGenericView(ApiConventionsMixin, generics.GenericAPIView):
+class ApiGenericView(ApiConventionsMixin, FilterSetsMixin, generics.GenericAPIView):
     pass
 
 
@@ -57,7 +58,7 @@ class ApiGenericView(ApiConventionsMixin, generics.GenericAPIView):
 # ``get_queryset()`` by ``uuid_field`` and checks the object permissions, or answers
 # the 404 ``not_found``. (A comment, not a docstring: drf-spectacular would print a
 # docstring into every operation of the subclasses that have none of their own.)
-class ApiViewSet(ApiConventionsMixin, viewsets.GenericViewSet):
+class ApiViewSet(ApiConventionsMixin, FilterSetsMixin, viewsets.GenericViewSet):
     not_found = "Not found"
     uuid_field = "uuid"
 

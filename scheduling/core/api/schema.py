@@ -27,10 +27,14 @@ Errors under ``/v4`` have the body of ``scheduling/core/api/errors.py``; the wor
 It also corrects what drf-spectacular cannot know from a viewset: a path parameter
 appears only on the routes whose path has it, an object's ``{id}`` is its UUID
 (not the model's integer key), and authenticated POSTs take ``Idempotency-Key``.
+Query parameters of lists are their FilterSets' (``ApiAutoSchema``).
 """
 
 import re
 
+from drf_spectacular.openapi import AutoSchema
+
+from .filters import ApiFilterBackend
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
 
@@ -207,3 +211,13 @@ def _response(status: int, component: str) -> dict:
     if status == 429:
         response["headers"] = RETRY_AFTER
     return response
+
+
+class ApiAutoSchema(AutoSchema):
+    """Every GET whose view has a FilterSet documents its filters, whatever the shape
+    of the answer (meetergo's lists are bare arrays and envelopes of their own)."""
+
+    def get_filter_backends(self):
+        if self.method != "GET" or getattr(self.view, "filterset_class", None) is None:
+            return []
+        return getattr(self.view, "filter_backends", None) or [ApiFilterBackend]
