@@ -77,7 +77,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     database = settings.DATABASES["default"]
     if connection.vendor == "sqlite":
         name = Path(database["NAME"])
-        database.setdefault("TEST", {})["NAME"] = str(name.with_stem(f"{name.stem}-test"))
+        test_name = name.with_stem(f"{name.stem}-test")
+        database.setdefault("TEST", {})["NAME"] = str(test_name)
+        # A run that was killed may leave its write-ahead log beside the file, which
+        # SQLite would apply to the new test database.
+        for leftover in ("-wal", "-shm"):
+            Path(f"{test_name}{leftover}").unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True, scope="session")
