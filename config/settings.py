@@ -233,6 +233,7 @@ CALENDAR_SYNC_TIME_LIMIT = env_int("CALENDAR_SYNC_TIME_LIMIT", 90)
 CELERY_TASK_ROUTES = {
     "scheduling.tasks.sync_calendar_connection": {"queue": "feeds"},
     "scheduling.tasks.sync_calendar_connections": {"queue": "feeds"},
+    "scheduling.tasks.write_calendar_event": {"queue": "feeds"},
 }
 # Periodic work (Celery beat). Each entry: a task of an app's tasks.py.
 CELERY_BEAT_SCHEDULE: dict = {
@@ -260,6 +261,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scheduling-sync-calendar-connections": {
         "task": "scheduling.tasks.sync_calendar_connections",
         "schedule": float(os.environ.get("CALENDAR_SYNC_SECONDS", "900")),
+    },
+    # Bookings written into hosts' CalDAV calendars: retries and anything left behind.
+    "scheduling-sweep-calendar-writes": {
+        "task": "scheduling.tasks.sweep_calendar_writes",
+        "schedule": float(os.environ.get("CALDAV_SWEEP_SECONDS", "30")),
     },
     "webhooks-disable-failing-endpoints": {
         "task": "webhooks.tasks.disable_failing_endpoints",
@@ -361,6 +367,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)  # allow loopback/private receivers
+
+# CalDAV connections (scheduling/services/caldav.py): when slots are asked for, the
+# hosts' calendars are read within CALDAV_READ_SECONDS (else their last known busy
+# time counts), and a read stays good for CALDAV_CACHE_SECONDS (a failing server
+# is not asked again before then either).
+CALDAV_READ_SECONDS = float(os.environ.get("CALDAV_READ_SECONDS", "2.5"))
+CALDAV_CACHE_SECONDS = env_int("CALDAV_CACHE_SECONDS", 60)
 
 # Failed authentication per client address (scheduling/auththrottle.py): after
 # AUTH_FAILURE_LIMIT failures (0 turns it off) within AUTH_FAILURE_WINDOW seconds,

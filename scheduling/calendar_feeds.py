@@ -72,7 +72,12 @@ def busy_intervals(data: bytes, *, start: dt.datetime, end: dt.datetime,
     ``zone``: an all-day event blocks its whole days there. Raises InvalidCalendar,
     and TooMuchWork (an InvalidCalendar) past the bounds on work.
     """
-    calendar = parse(data)
+    return calendar_busy(parse(data), start=start, end=end, zone=zone)
+
+
+def calendar_busy(calendar: icalendar.Calendar, *, start: dt.datetime, end: dt.datetime,
+                  zone: str) -> list[Interval]:
+    """``busy_intervals`` of a calendar already parsed (``parse``), with its bounds."""
     tz = get_zone(zone)
     found = []
     for event in occurrences(calendar, start, end):

@@ -65,6 +65,25 @@ def appointment_ics(appointment: Appointment, *, method: str = "PUBLISH",
     return cal.to_ical()
 
 
+def appointment_calendar_object(appointment: Appointment, *, summary: str = "") -> bytes:
+    """The appointment as an event of a host's own CalDAV calendar: the same UID as
+    every other copy, no METHOD (RFC 4791 forbids it in a calendar object), and
+    ``SCHEDULE-AGENT=CLIENT`` on the organizer and attendees so the server sends them
+    no invitations of its own (RFC 6638; Termin sends its emails itself)."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    event = _event(appointment, appointment.status not in _STATUS, manage_link=False)
+    if summary:
+        event["summary"] = vText(summary)
+    people = event.get("attendee", [])
+    for address in [event.get("organizer"), *(people if isinstance(people, list) else [people])]:
+        if address is not None:
+            address.params["schedule-agent"] = vText("CLIENT")
+    cal.add_component(event)
+    return cal.to_ical()
+
+
 def _event(appointment: Appointment, cancelled: bool, manage_link: bool) -> Event:
     event = Event()
     event.add("uid", f"{appointment.uuid}@termin")

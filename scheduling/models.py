@@ -367,6 +367,9 @@ class BusyTime(models.Model):
     # The external calendar it was read from; its rows are replaced on every sync.
     connection = models.ForeignKey("CalendarConnection", null=True, blank=True,
                                    on_delete=models.CASCADE, related_name="busy_times")
+    # For a CalDAV connection, the calendar of the account it was read from.
+    caldav_calendar = models.ForeignKey("CalDAVCalendar", null=True, blank=True,
+                                        on_delete=models.CASCADE, related_name="busy_times")
     created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
@@ -387,6 +390,7 @@ class BusyTime(models.Model):
 
 class CalendarConnectionType(models.TextChoices):
     ICS = "ics", "iCalendar feed URL"
+    CALDAV = "caldav", "CalDAV account"
 
 
 class CalendarConnection(models.Model):
@@ -394,7 +398,9 @@ class CalendarConnection(models.Model):
 
     Synced by Celery (services/calendars.py): ``etag``/``last_modified`` make the
     next fetch conditional; a failed fetch keeps the last good busy times and
-    records ``last_error``.
+    records ``last_error``. A CalDAV connection (services/caldav.py) is an account:
+    ``url`` is its server, ``credentials`` its sealed username and password, and
+    its calendars are ``CalDAVCalendar`` rows.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -413,6 +419,8 @@ class CalendarConnection(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     busy_count = models.PositiveIntegerField(default=0)
+    # A CalDAV account's username and password, sealed (scheduling/sealed.py); never shown.
+    credentials = models.BinaryField(blank=True, default=b"", editable=False)
     created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
@@ -421,6 +429,82 @@ class CalendarConnection(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.url
+
+
+class CalDAVCalendar(models.Model):
+    """One calendar of a CalDAV connection's account, as discovery found it: whether
+    its events are busy time, whether bookings are written into it (one calendar
+    per connection at most, a database constraint), and how its last read went."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    connection = models.ForeignKey(CalendarConnection, on_delete=models.CASCADE,
+                                   related_name="caldav_calendars")
+    url = models.CharField(max_length=2000)
+    name = models.CharField(max_length=200, blank=True)
+    busy = models.BooleanField(default=True)
+    receives_bookings = models.BooleanField(default=False)
+    # Whether the server answers free-busy queries on it; None until asked.
+    free_busy = models.BooleanField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    busy_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "url"], name="caldav_calendar_url_once"),
+            models.UniqueConstraint(fields=["connection"],
+                                    condition=models.Q(receives_bookings=True),
+                                    name="caldav_one_booking_calendar"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.url
+
+
+class CalendarEventCopy(models.Model):
+    """Termin's event for one appointment in one CalDAV connection's booking calendar,
+    and the outbox of its delivery.
+
+    Every change of the appointment marks the row due (``due_at``) in its own
+    transaction; a task and the periodic sweep then bring the server in line: the
+    event present (``href``) while the appointment is confirmed and hosted by the
+    connection's user, absent otherwise. ``version`` grows with every change, so an
+    attempt that read an older state leaves the row due. Retries back off and wait
+    in ``due_at``, never in the broker.
+    """
+
+    appointment = models.ForeignKey("Appointment", on_delete=models.CASCADE,
+                                    related_name="calendar_copies")
+    connection = models.ForeignKey(CalendarConnection, on_delete=models.CASCADE,
+                                   related_name="event_copies")
+    calendar_url = models.CharField(max_length=2000, blank=True)  # where ``href`` lies
+    href = models.CharField(max_length=2000, blank=True)  # the event, while written
+    version = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # The lease of the worker attempting it; an attempt that dies leaves it to expire.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    written_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "connection"],
+                                    name="calendar_event_copy_once"),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], name="calendar_event_copy_due",
+                         condition=models.Q(due_at__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} in {self.connection_id}: {self.href or 'not written'}"
 
 
 class CalendarFeed(models.Model):

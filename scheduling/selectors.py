@@ -40,6 +40,7 @@ from .models import (
     ScheduleOverride,
     User,
 )
+from .services import caldav
 from .services.limits import engine_limits
 from .services.schedules import WEEKDAYS
 
@@ -444,6 +445,8 @@ def _host_inputs(meeting_type, hosts, schedules, rules, range_start, range_end,
     margin = rules.buffer_before + rules.duration + rules.buffer_after
     overrides = _overrides(schedules.values(), range_start, range_end)
     host_ids = [host.pk for host in hosts]
+    caldav.busy_refresh(host_ids=host_ids, company_id=meeting_type.company_id,
+                        start=range_start - margin, end=range_end + margin)
     busy, held = busy_intervals(host_ids, range_start - margin, range_end + margin,
                                 company_id=meeting_type.company_id,
                                 exclude_appointment_id=exclude_appointment_id)

@@ -59,13 +59,33 @@ def sync_calendar_connection(connection_id: int) -> None:
     """Fetch one external calendar and store its busy times; failures, running out
     of time included, are recorded on the connection, so the task itself never
     needs a retry."""
-    from .services.calendars import connection_sync, connection_sync_timed_out
+    from .services.caldav import any_connection_sync
+    from .services.calendars import connection_sync_timed_out
 
     try:
-        connection_sync(connection_id=connection_id)
+        any_connection_sync(connection_id=connection_id)
     except SoftTimeLimitExceeded:
         connection_sync_timed_out(connection_id=connection_id,
                                   seconds=settings.CALENDAR_SYNC_SOFT_TIME_LIMIT)
+
+
+# Each attempt ends within its WRITE_SECONDS; failures wait in the database
+# (``due_at``) for the sweep, never in the broker.
+@shared_task(soft_time_limit=settings.CALENDAR_SYNC_SOFT_TIME_LIMIT,
+             time_limit=settings.CALENDAR_SYNC_TIME_LIMIT)
+def write_calendar_event(copy_id: int) -> str:
+    """Bring one appointment's event in a host's CalDAV calendar in line with it."""
+    from .services.caldav_writes import copy_deliver
+
+    return copy_deliver(copy_id=copy_id)
+
+
+@shared_task
+def sweep_calendar_writes() -> int:
+    """Queue the CalDAV event writes that are due (Celery beat)."""
+    from .services.caldav_writes import copies_sweep
+
+    return copies_sweep()
 
 
 # Retried like the appointment emails: a refused SMTP connection is an OSError.

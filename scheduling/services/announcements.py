@@ -10,7 +10,10 @@ Three audiences, each reached the way that keeps it consistent with the change:
   appointment becomes confirmed, so a consumer never hears of a cancellation or
   reschedule of a booking it was never told about;
 * the attendees and hosts by email, queued once the transaction commits
-  (``notifications``).
+  (``notifications``);
+* the hosts' own CalDAV calendars through their event outbox
+  (``caldav_writes.appointment_changed``, written in the caller's transaction):
+  the event is there while the appointment is confirmed, and gone otherwise.
 
 Call each function inside the transaction that made the change.
 """
@@ -24,6 +27,7 @@ from .. import notifications, signals
 from ..core.timeutils import iso
 from ..models import Appointment, AppointmentStatus, Attendee, User
 from ..payloads import appointment_payload, primary_attendee
+from . import caldav_writes
 
 
 def _tell_crm(signal, appointment: Appointment, *, occurred_at=None, additional_data=None,
@@ -62,6 +66,7 @@ def booked(appointment: Appointment, *, hosts: list[User], attendees: list[Atten
     if _confirmed(appointment):
         emit(appointment.company, events.BOOKING_CREATED,
              appointment_payload(appointment, hosts=hosts, attendees=attendees))
+    caldav_writes.appointment_changed(appointment, now=now)
     notifications.on_booked(appointment)
 
 
@@ -72,6 +77,7 @@ def confirmed(appointment: Appointment, *, opted_in: bool, now: dt.datetime) -> 
         _tell_crm(signals.attendee_opted_in, appointment, occurred_at=now)
     if _confirmed(appointment):
         emit(appointment.company, events.BOOKING_CREATED, appointment_payload(appointment))
+    caldav_writes.appointment_changed(appointment, now=now)
     notifications.on_confirmed(appointment)
 
 
@@ -93,6 +99,7 @@ def cancelled(appointment: Appointment, *, was_confirmed: bool, reason: str,
             **appointment_payload(appointment), "reason": reason or None,
             "notifyAttendees": notify_attendees, "cancelledBy": cancelled_by,
         })
+    caldav_writes.appointment_changed(appointment, now=now)
     notifications.on_cancelled(appointment, notify_attendees=notify_attendees)
 
 
@@ -101,6 +108,7 @@ def guest_removed(appointment: Appointment, *, removed: dict, reason: str,
     """One guest left (``appointment`` as it now is, ``removed`` the guest's
     ``attendee_payload``): ``booking_cancelled`` naming them when the appointment is
     confirmed. The guest gets no email."""
+    caldav_writes.appointment_changed(appointment)
     if not _confirmed(appointment):
         return
     emit(appointment.company, events.BOOKING_CANCELLED, {
@@ -120,6 +128,7 @@ def rescheduled(appointment: Appointment, *, previous: tuple[dt.datetime, dt.dat
     _tell_crm(signals.attendee_booking_rescheduled, appointment, occurred_at=now,
              previousStart=previous_start, previousEnd=previous_end)
     _rescheduled_event(appointment, previous_start=previous_start, previous_end=previous_end)
+    caldav_writes.appointment_changed(appointment, now=now)
     notifications.on_rescheduled(appointment, previous_start=previous[0])
 
 
@@ -128,6 +137,7 @@ def changed(appointment: Appointment, **extra) -> None:
     ``booking_rescheduled`` with the current times as the previous ones, when
     confirmed; ``extra`` joins its body."""
     _rescheduled_event(appointment, previous_start=None, previous_end=None, **extra)
+    caldav_writes.appointment_changed(appointment)
 
 
 def _rescheduled_event(appointment: Appointment, *, previous_start: str | None,

@@ -81,14 +81,19 @@ def connection_create(*, company: Company, user: User, url: str, name: str = "",
                           f"{', '.join(CalendarConnectionType.values)}", field="type")
     url = (url or "").strip()
     urlguard.check_url(url)  # the address guard of every outbound request
-    if (CalendarConnection.objects.filter(company=company, user=user).count()
-            >= MAX_CONNECTIONS_PER_USER):
-        raise DomainError(f"A user can connect at most {MAX_CONNECTIONS_PER_USER} calendars",
-                          field="url")
+    check_connection_limit(company=company, user=user)
     connection = CalendarConnection.objects.create(
         company=company, user=user, type=type, url=url, name=(name or "").strip()[:200])
     _queue_sync(connection.pk)
     return connection
+
+
+def check_connection_limit(*, company: Company, user: User) -> None:
+    """DomainError when the user already has ``MAX_CONNECTIONS_PER_USER`` in ``company``."""
+    if (CalendarConnection.objects.filter(company=company, user=user).count()
+            >= MAX_CONNECTIONS_PER_USER):
+        raise DomainError(f"A user can connect at most {MAX_CONNECTIONS_PER_USER} calendars",
+                          field="url")
 
 
 def connection_delete(*, connection: CalendarConnection) -> None:
@@ -135,6 +140,8 @@ def connection_sync(*, connection_id: int, now: dt.datetime | None = None
     if connection is None:
         return None
     now = now or timezone.now()
+    if connection.type != CalendarConnectionType.ICS:
+        return connection  # a CalDAV account is read by services/caldav.py
     try:
         fetched = fetch(connection, conditional=_may_be_conditional(connection, now))
         if fetched.body is None:
@@ -171,10 +178,14 @@ def _may_be_conditional(connection: CalendarConnection, now: dt.datetime) -> boo
 def busy_zone(connection: CalendarConnection) -> str:
     """Where all-day and floating events are read: the zone of the user's default
     schedule in the connection's company, else the user's own zone."""
+    return busy_zone_of(company_id=connection.company_id, user_id=connection.user_id)
+
+
+def busy_zone_of(*, company_id: int, user_id: int) -> str:
     zone = (AvailabilitySchedule.objects
-            .filter(company_id=connection.company_id, user_id=connection.user_id, is_default=True)
+            .filter(company_id=company_id, user_id=user_id, is_default=True)
             .values_list("timezone", flat=True).first())
-    return zone or User.objects.filter(pk=connection.user_id).values_list(
+    return zone or User.objects.filter(pk=user_id).values_list(
         "timezone", flat=True).first() or "UTC"
 
 
@@ -357,12 +368,18 @@ def feed_ics(*, feed: CalendarFeed, now: dt.datetime | None = None) -> bytes:
                                         events=events)
 
 
-def _feed_event(appointment: Appointment) -> calendar_feeds.FeedEvent:
-    attendees = list(appointment.attendees.all())
-    primary = next((a for a in attendees if a.is_primary), None)
+def host_summary(appointment: Appointment) -> str:
+    """The title of an appointment in its host's own calendar: its ``icsTitle``, else
+    the meeting type's title with the booker's name."""
+    primary = next((a for a in appointment.attendees.all() if a.is_primary), None)
     who = (primary.full_name or primary.email or primary.phone) if primary else ""
     title = appointment.ics_title or appointment.meeting_type_title or "Appointment"
-    summary = title if appointment.ics_title or not who else f"{title} with {who}"
+    return title if appointment.ics_title or not who else f"{title} with {who}"
+
+
+def _feed_event(appointment: Appointment) -> calendar_feeds.FeedEvent:
+    attendees = list(appointment.attendees.all())
+    summary = host_summary(appointment)
     lines = [appointment.ics_description] if appointment.ics_description else []
     lines += [f"Attendee: {a.full_name} <{a.email}>".replace(" <>", "").strip()
               for a in attendees if a.email or a.full_name]

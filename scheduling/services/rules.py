@@ -42,7 +42,7 @@ from ..choices import LINK_CHANNELS, Channel
 from ..core.errors import Conflict, DomainError
 from ..core.phones import normalize_phone
 from ..models import PENDING_STATUSES, Appointment, AppointmentHost, MeetingType, User
-from . import limits
+from . import caldav, limits
 
 SLOT_TAKEN = "The selected time slot is no longer available"
 HOST_REQUIRED = "hostIds or queueId is required"
@@ -308,7 +308,13 @@ def free_hosts(meeting_type: MeetingType, *, host_ids, start: dt.datetime, durat
     Co-hosts are free only all together; a host at one of the limits is not free.
     Raises LimitReached when limits alone refuse every host, else SlotTaken when
     none is free. ``hosts``: as ``hosts_locked`` gives them, when already read;
-    ``attendee_email`` and ``exclude_appointment_id`` as ``slot_query`` takes them."""
+    ``attendee_email`` and ``exclude_appointment_id`` as ``slot_query`` takes them.
+    The hosts' CalDAV calendars are read again for the time first
+    (``caldav.busy_recheck``)."""
+    caldav.busy_recheck(
+        host_ids=host_ids, company_id=meeting_type.company_id,
+        start=start - dt.timedelta(minutes=meeting_type.buffer_before),
+        end=start + dt.timedelta(minutes=duration + meeting_type.buffer_after), now=now)
     query = selectors.slot_query(meeting_type=meeting_type, start=start,
                                  end=start + dt.timedelta(seconds=1), duration=duration, now=now,
                                  hosts=hosts, attendee_email=attendee_email,

@@ -5,12 +5,28 @@ import datetime as dt
 
 import pytest
 
+from tests.calendars.radicale import radicale_server
 from tests.calendars.server import ics_server
 
 
 @pytest.fixture
 def server():
     with ics_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def radicale():
+    """A real CalDAV server (Radicale) on 127.0.0.1 for the whole run; each test makes
+    its own account on it."""
+    with radicale_server() as running:
+        yield running
+
+
+@pytest.fixture
+def own_radicale():
+    """A CalDAV server of the test's own, which it may stop and start again."""
+    with radicale_server() as running:
         yield running
 
 

@@ -67,6 +67,8 @@ def _handler(server: IcsServer):
                 return self._answer(304, b"", headers)
             return self._answer(200, route.body, headers)
 
+        do_PROPFIND = do_GET  # noqa: N815 - a WebDAV client's first request (redirect tests)
+
         def _answer(self, status: int, body: bytes, headers: dict | None = None):
             self.send_response(status)
             for name, value in (headers or {}).items():
