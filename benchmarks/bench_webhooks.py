@@ -47,8 +47,9 @@ from django.db import transaction  # noqa: E402
 from benchmarks.common import create_database  # noqa: E402
 from config.celery import app  # noqa: E402
 from tests.webhooks.receiver import running_receiver  # noqa: E402
-from webhooks import services  # noqa: E402
 from webhooks.models import OutboxEvent  # noqa: E402
+from webhooks.services.endpoints import endpoint_create  # noqa: E402
+from webhooks.services.outbox import emit  # noqa: E402
 
 QUEUE = "celery"
 
@@ -99,7 +100,7 @@ def company_and_endpoint(url: str):
     from scheduling.services.tenancy import company_create
 
     company, _ = company_create(name="Bench", owner_email=f"bench-{time.time_ns()}@bench.test")
-    endpoint = services.endpoint_create(company=company, url=url, events=["booking_created"])
+    endpoint = endpoint_create(company=company, url=url, events=["booking_created"])
     return company, endpoint
 
 
@@ -108,7 +109,7 @@ def emit_one(company, n: int, committed: dict) -> None:
         holder = {}
         # Registered before emit's own callback, so it runs first: the commit time.
         transaction.on_commit(lambda: committed.__setitem__(holder["id"], time.monotonic()))
-        event = services.emit(company, "booking_created", {"id": f"appt-{n}", "n": n})
+        event = emit(company, "booking_created", {"id": f"appt-{n}", "n": n})
         holder["id"] = event.webhook_id
 
 

@@ -15,8 +15,15 @@ from scheduling.core.adminsite import (
 )
 from scheduling.core.errors import DomainError
 
-from . import events, services
+from . import events
 from .models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .services.delivery import delivery_redeliver
+from .services.endpoints import (
+    endpoint_create,
+    endpoint_delete,
+    endpoint_send_test,
+    endpoint_update,
+)
 
 
 @admin.register(OutboxEvent)
@@ -95,9 +102,9 @@ class WebhookEndpointAdmin(ServiceWriteAdmin):
     def service_save(self, request, instance, data):
         fields = {name: data[name] for name in ("url", "events", "description", "active")}
         if instance.pk is not None:
-            return services.endpoint_update(
+            return endpoint_update(
                 endpoint=WebhookEndpoint.objects.get(pk=instance.pk), **fields)
-        return services.endpoint_create(company=data["company"], **fields)
+        return endpoint_create(company=data["company"], **fields)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -105,13 +112,13 @@ class WebhookEndpointAdmin(ServiceWriteAdmin):
             messages.warning(request, f"Signing secret (shown only now): {obj.secret}")
 
     def delete_model(self, request, obj):
-        services.endpoint_delete(endpoint=obj)
+        endpoint_delete(endpoint=obj)
 
     @admin.action(description="Send a test event")
     def send_test_event(self, request, queryset):
         for endpoint in queryset:
             try:
-                services.endpoint_send_test(endpoint=endpoint)
+                endpoint_send_test(endpoint=endpoint)
             except DomainError as exc:
                 messages.error(request, f"{endpoint}: {exc.message}")
 
@@ -163,7 +170,7 @@ class WebhookDeliveryAdmin(CompanyScopedAdmin):
         done = 0
         for delivery in queryset:
             try:
-                services.delivery_redeliver(delivery=delivery)
+                delivery_redeliver(delivery=delivery)
                 done += 1
             except DomainError as exc:
                 messages.error(request, f"{delivery}: {exc.message}")

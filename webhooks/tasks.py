@@ -6,22 +6,22 @@ periodic sweep queues what is due, so no long countdown waits in the broker.
 
 from celery import shared_task
 
-from . import services
+from .services import delivery, endpoints
 
 
-# A batch stops sending once most of its lease is gone (services.SEND_BUDGET) and
+# A batch stops sending once most of its lease is gone (delivery.SEND_BUDGET) and
 # every attempt ends by its deadline, so these limits are never reached by a
 # working sender; past them the lease runs out and the sweep sends what is left.
 @shared_task(ignore_result=True, soft_time_limit=90, time_limit=120)
 def deliver(delivery_id: int, token: str) -> None:
-    services.delivery_attempt(delivery_id=delivery_id, token=token)
+    delivery.delivery_attempt(delivery_id=delivery_id, token=token)
 
 
 @shared_task(ignore_result=True)
 def sweep_deliveries() -> int:
-    return services.deliveries_sweep()
+    return delivery.deliveries_sweep()
 
 
 @shared_task(ignore_result=True)
 def disable_failing_endpoints() -> int:
-    return services.endpoints_disable_failing()
+    return endpoints.endpoints_disable_failing()

@@ -1,13 +1,14 @@
 """Contacts: create, update, delete, and the upsert bookings and rooms use."""
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from scheduling.core.errors import Conflict, DomainError
+from scheduling.core.sql import insert_returning
 from scheduling.models import Company
 from webhooks import events
-from webhooks.services import emit
+from webhooks.services.outbox import emit
 
 from ..models import Contact, ContactTag, CrmCompany, contact_search_text
 from ..payloads import contact_deleted_payload, contact_payload
@@ -167,29 +168,16 @@ def _contact_insert_unless_taken(*, company: Company, clean: dict) -> Contact | 
         contact.first_name, contact.last_name, contact.email, contact.phone_number)
     domain = email_domain(contact.email)
     look_up = contact.crm_company_id is None and domain and domain not in FREE_MAIL_DOMAINS
-    columns, values, params = [], [], []
-    for model_field in Contact._meta.concrete_fields:
-        if model_field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(model_field.column))
-        if look_up and model_field.attname == "crm_company_id":
-            values.append("(SELECT id FROM crm_crmcompany WHERE company_id = %s AND domain = %s"
-                          " LIMIT 1)")
-            params += [company.pk, domain]
-        else:
-            values.append("%s")
-            params.append(model_field.get_db_prep_save(
-                model_field.pre_save(contact, add=True), connection))
-    # Column names come from the model; every value is a parameter.
-    sql = (f"INSERT INTO crm_contact ({', '.join(columns)}) VALUES ({', '.join(values)}) "  # noqa: S608
-           "ON CONFLICT DO NOTHING RETURNING id, crm_company_id")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
+    # The CRM company found by the email's domain in the same statement.
+    expressions = {"crm_company_id": (
+        "(SELECT id FROM crm_crmcompany WHERE company_id = %s AND domain = %s LIMIT 1)",
+        [company.pk, domain],
+    )} if look_up else None
+    rows = insert_returning(contact, returning="id, crm_company_id", expressions=expressions,
+                            on_conflict="ON CONFLICT DO NOTHING")
+    if not rows:
         return None
-    contact.pk, contact.crm_company_id = row
-    contact._state.adding, contact._state.db = False, connection.alias
+    contact.crm_company_id = rows[0][1]
     # A new contact has no tags: rendering it needs no query for them (an empty
     # queryset is prefetched without one).
     prefetch_related_objects([contact], Prefetch("tags", queryset=ContactTag.objects.none()))

@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from scheduling.core.errors import DomainError
+from scheduling.core.sql import insert_returning
 
 from ..choices import EventType
 from ..models import Contact, ContactEvent
@@ -62,24 +63,17 @@ def _insert_and_count(event: ContactEvent, contact: Contact) -> None:
         event.save(force_insert=True)
         _count(contact, no_show, event.occurred_at)
         return
-    fields = [field for field in ContactEvent._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    values = ", ".join(["%s"] * len(fields))
-    # Column names come from the model; every value is a parameter.
-    sql = (f"WITH event AS (INSERT INTO crm_contactevent ({columns}) VALUES ({values}) "  # noqa: S608
-           "RETURNING id) UPDATE crm_contact SET event_count = event_count + 1, "
-           "last_seen_at = GREATEST(COALESCE(last_seen_at, %s), %s), "
-           "no_show_count = no_show_count + %s WHERE id = %s "
-           "RETURNING (SELECT id FROM event), event_count, last_seen_at, no_show_count")
-    params = [field.get_db_prep_save(field.pre_save(event, add=True), connection)
-              for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, event.occurred_at, event.occurred_at, no_show, contact.pk])
-        row = cursor.fetchone()
-    if row is None:
+    rows = insert_returning(
+        event,
+        then="UPDATE crm_contact SET event_count = event_count + 1, "
+             "last_seen_at = GREATEST(COALESCE(last_seen_at, %s), %s), "
+             "no_show_count = no_show_count + %s WHERE id = %s "
+             "RETURNING (SELECT id FROM inserted), event_count, last_seen_at, no_show_count",
+        then_params=[event.occurred_at, event.occurred_at, no_show, contact.pk],
+    )
+    if not rows:
         raise Contact.DoesNotExist("The contact is gone")
-    event.pk, contact.event_count, contact.last_seen_at, contact.no_show_count = row
-    event._state.adding, event._state.db = False, connection.alias
+    _, contact.event_count, contact.last_seen_at, contact.no_show_count = rows[0]
 
 
 def _count(contact: Contact, no_show: int, occurred_at: dt.datetime) -> None:

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from webhooks import events
-from webhooks.services import emit
+from webhooks.services.outbox import emit
 
 from ..choices import RECURRING_AT_BOOKINGS, TAG_OPTIN, TAG_RECURRING, EventType
 from ..models import Contact, ContactTag

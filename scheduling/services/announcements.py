@@ -21,7 +21,7 @@ Call each function inside the transaction that made the change.
 import datetime as dt
 
 from webhooks import events
-from webhooks.services import emit
+from webhooks.services.outbox import emit
 
 from .. import notifications, signals
 from ..core.timeutils import iso

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from webhooks import events
-from webhooks.services import emit
+from webhooks.services.outbox import emit
 
 from .. import invitations
 from ..choices import Role

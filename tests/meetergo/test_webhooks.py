@@ -10,9 +10,10 @@ from django.db import connection, transaction
 from scheduling.core.errors import Conflict
 from tests.conftest import client_for, make_company
 from tests.contract import assert_matches_schema
-from webhooks import events, services
+from webhooks import events
 from webhooks.models import WebhookDelivery, WebhookEndpoint
-from webhooks.services import MAX_ENDPOINTS_PER_COMPANY, emit
+from webhooks.services.endpoints import MAX_ENDPOINTS_PER_COMPANY, endpoint_create
+from webhooks.services.outbox import emit
 
 # Receivers on 127.0.0.1 are allowed, so no test resolves a name on the network.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_private")]
@@ -168,12 +169,12 @@ def test_two_creates_at_once_cannot_both_take_the_last_place(settings):
     settings.WEBHOOK_ALLOW_PRIVATE = True
     company, _ = make_company()
     for n in range(MAX_ENDPOINTS_PER_COMPANY - 1):
-        services.endpoint_create(company=company, url=f"http://127.0.0.1:9/{n}")
+        endpoint_create(company=company, url=f"http://127.0.0.1:9/{n}")
     outcome = {}
 
     def second():
         try:
-            services.endpoint_create(company=company, url=HOOK)
+            endpoint_create(company=company, url=HOOK)
             outcome["second"] = "created"
         except Conflict:
             outcome["second"] = "refused"
@@ -181,7 +182,7 @@ def test_two_creates_at_once_cannot_both_take_the_last_place(settings):
             connection.close()
 
     with transaction.atomic():
-        services.endpoint_create(company=company, url=HOOK)  # holds the lock until commit
+        endpoint_create(company=company, url=HOOK)  # holds the lock until commit
         thread = threading.Thread(target=second)
         thread.start()
         thread.join(0.5)

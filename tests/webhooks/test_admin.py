@@ -4,16 +4,16 @@ import re
 
 import pytest
 
-from webhooks import services
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from webhooks.services import emit
+from webhooks.services.endpoints import endpoint_create
+from webhooks.services.outbox import emit
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def delivery(company, allow_private):
-    services.endpoint_create(company=company, url="http://127.0.0.1:9/hook")
+    endpoint_create(company=company, url="http://127.0.0.1:9/hook")
     emit(company, "booking_created", {"id": "appt-1"})
     return WebhookDelivery.objects.get()
 

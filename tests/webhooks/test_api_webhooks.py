@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import client_for
 from webhooks import events
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from webhooks.services import emit
+from webhooks.services.outbox import emit
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,16 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from scheduling.core import urlguard
-from webhooks import services
 from webhooks.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookEndpoint
-from webhooks.services import RETRY_DELAYS, emit
+from webhooks.services.delivery import deliveries_sweep, delivery_attempt, delivery_redeliver
+from webhooks.services.endpoints import (
+    endpoint_create,
+    endpoint_send_test,
+    endpoints_disable_failing,
+)
+from webhooks.services.outbox import emit
+from webhooks.services.sending import EXCERPT_CHARS, MAX_READ_BYTES
+from webhooks.services.settlement import RETRY_DELAYS
 
 pytestmark = pytest.mark.django_db
 
@@ -33,13 +40,13 @@ BOOKING = {
 
 @pytest.fixture
 def endpoint(company, receiver, allow_private):
-    return services.endpoint_create(company=company, url=receiver.url)
+    return endpoint_create(company=company, url=receiver.url)
 
 
 def attempt(delivery: WebhookDelivery) -> WebhookDelivery:
     """What the ``deliver`` task does for the delivery's current lease holder."""
     delivery.refresh_from_db()
-    services.delivery_attempt(delivery_id=delivery.pk, token=str(delivery.lock_token))
+    delivery_attempt(delivery_id=delivery.pk, token=str(delivery.lock_token))
     delivery.refresh_from_db()
     return delivery
 
@@ -84,7 +91,7 @@ def test_a_forged_signature_does_not_verify(company, endpoint, receiver,
     with django_capture_on_commit_callbacks(execute=True):
         emit(company, "booking_created", BOOKING)
     request = receiver.wait_for(1)[0]
-    other_secret = services.endpoint_create(company=company, url=receiver.url).secret
+    other_secret = endpoint_create(company=company, url=receiver.url).secret
     with pytest.raises(Exception, match="No matching signature"):
         Webhook(other_secret).verify(request.body, request.headers)
     tampered = request.body.replace(b"Jane", b"Joan")
@@ -95,10 +102,10 @@ def test_a_forged_signature_does_not_verify(company, endpoint, receiver,
 def test_emit_queues_one_delivery_per_subscribed_active_endpoint(company, other_company,
                                                                  allow_private):
     url = "http://127.0.0.1:9/"
-    subscribed = services.endpoint_create(company=company, url=url, events=["booking_created"])
-    services.endpoint_create(company=company, url=url, events=["booking_cancelled"])
-    services.endpoint_create(company=company, url=url, active=False)
-    services.endpoint_create(company=other_company[0], url=url)
+    subscribed = endpoint_create(company=company, url=url, events=["booking_created"])
+    endpoint_create(company=company, url=url, events=["booking_cancelled"])
+    endpoint_create(company=company, url=url, active=False)
+    endpoint_create(company=other_company[0], url=url)
     event = emit(company, "booking_created", BOOKING)
     assert [(d.endpoint, d.event) for d in WebhookDelivery.objects.all()] == [(subscribed, event)]
 
@@ -125,7 +132,7 @@ def test_failed_attempts_follow_the_retry_schedule_then_give_up(company, endpoin
         assert delivery.status == DeliveryStatus.PENDING
         assert before + delay <= delivery.next_attempt_at <= timezone.now() + delay
         # Move the clock to the due time: the sweep leases it again.
-        assert services.deliveries_sweep(now=delivery.next_attempt_at) == 1
+        assert deliveries_sweep(now=delivery.next_attempt_at) == 1
     delivery = attempt(delivery)
     assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.FAILED, None)
     assert [a.status_code for a in delivery.attempts.all()] == [500] * 8
@@ -136,7 +143,7 @@ def test_every_attempt_is_logged(company, endpoint, receiver):
     receiver.script = [503]
     emit(company, "booking_created", BOOKING)
     delivery = attempt(WebhookDelivery.objects.get())
-    services.deliveries_sweep(now=delivery.next_attempt_at)
+    deliveries_sweep(now=delivery.next_attempt_at)
     delivery = attempt(delivery)
     failed, succeeded = delivery.attempts.all()
     assert (failed.status_code, failed.succeeded, failed.response_excerpt) == (
@@ -150,7 +157,7 @@ def test_a_receiver_that_is_down_is_logged_as_an_error(company, allow_private):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/"
-    services.endpoint_create(company=company, url=url)
+    endpoint_create(company=company, url=url)
     emit(company, "booking_created", BOOKING)
     delivery = attempt(WebhookDelivery.objects.get())
     [logged] = delivery.attempts.all()
@@ -201,11 +208,11 @@ def test_an_endpoint_failing_for_five_days_is_disabled_and_the_owners_told(
     started = endpoint.failing_since
     assert started is not None and endpoint.active
     # Four days on, still failing: still enabled.
-    assert services.endpoints_disable_failing(now=started + dt.timedelta(days=4)) == 0
+    assert endpoints_disable_failing(now=started + dt.timedelta(days=4)) == 0
     endpoint.refresh_from_db()
     assert endpoint.active
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.endpoints_disable_failing(now=started + dt.timedelta(days=5)) == 1
+        assert endpoints_disable_failing(now=started + dt.timedelta(days=5)) == 1
     endpoint.refresh_from_db()
     assert (endpoint.active, endpoint.disabled_reason) == (
         False, "Every delivery failed for 5 days")
@@ -230,7 +237,7 @@ def test_a_success_ends_the_failure_streak(company, endpoint, receiver):
     delivery = attempt(WebhookDelivery.objects.get())
     endpoint.refresh_from_db()
     assert endpoint.failing_since is not None
-    services.deliveries_sweep(now=delivery.next_attempt_at)
+    deliveries_sweep(now=delivery.next_attempt_at)
     attempt(delivery)
     endpoint.refresh_from_db()
     assert endpoint.failing_since is None
@@ -240,30 +247,30 @@ def test_the_sweep_takes_only_due_deliveries_nobody_holds(company, endpoint):
     emit(company, "booking_created", BOOKING)
     delivery = WebhookDelivery.objects.get()
     now = timezone.now()
-    assert services.deliveries_sweep(now=now) == 0  # the after-commit task holds it
-    assert services.deliveries_sweep(now=delivery.locked_until) == 1  # its lease ran out
+    assert deliveries_sweep(now=now) == 0  # the after-commit task holds it
+    assert deliveries_sweep(now=delivery.locked_until) == 1  # its lease ran out
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         next_attempt_at=now + dt.timedelta(minutes=5), locked_until=None, lock_token=None)
-    assert services.deliveries_sweep(now=now) == 0  # not due yet
-    assert services.deliveries_sweep(now=now + dt.timedelta(minutes=5)) == 1
+    assert deliveries_sweep(now=now) == 0  # not due yet
+    assert deliveries_sweep(now=now + dt.timedelta(minutes=5)) == 1
 
 
 def test_a_task_whose_lease_was_taken_over_sends_nothing(company, endpoint, receiver):
     emit(company, "booking_created", BOOKING)
     delivery = WebhookDelivery.objects.get()
     stale_token = str(delivery.lock_token)
-    services.deliveries_sweep(now=delivery.locked_until)
-    assert services.delivery_attempt(delivery_id=delivery.pk, token=stale_token) is None
+    deliveries_sweep(now=delivery.locked_until)
+    assert delivery_attempt(delivery_id=delivery.pk, token=stale_token) is None
     assert receiver.requests == []
     assert attempt(delivery).status == DeliveryStatus.SUCCEEDED
-    assert services.delivery_attempt(delivery_id=delivery.pk, token=stale_token) is None
+    assert delivery_attempt(delivery_id=delivery.pk, token=stale_token) is None
     assert len(receiver.requests) == 1
 
 
 def test_a_redelivery_sends_the_same_webhook_id_again(company, endpoint, receiver):
     event = emit(company, "booking_created", BOOKING)
     delivery = attempt(WebhookDelivery.objects.get())
-    services.delivery_redeliver(delivery=delivery)
+    delivery_redeliver(delivery=delivery)
     delivery = attempt(delivery)
     assert [r.webhook_id for r in receiver.requests] == [event.webhook_id] * 2
     assert delivery.attempts.count() == 2
@@ -272,7 +279,7 @@ def test_a_redelivery_sends_the_same_webhook_id_again(company, endpoint, receive
 def test_the_test_event_reaches_the_endpoint(company, endpoint, receiver,
                                              django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.endpoint_send_test(endpoint=endpoint)
+        endpoint_send_test(endpoint=endpoint)
     payload = Webhook(endpoint.secret).verify(receiver.requests[0].body,
                                               receiver.requests[0].headers)
     assert payload["event"] == "webhook_test"
@@ -308,7 +315,7 @@ def test_a_name_rebound_to_a_private_address_after_registration_is_refused(
     port = receiver.url.split(":")[2].split("/")[0]
     # Public when registered, loopback (where the receiver listens) when delivered to.
     fake_dns(monkeypatch, {"rebind.example.test": ["93.184.216.34", "127.0.0.1"]})
-    services.endpoint_create(company=company, url=f"http://rebind.example.test:{port}/hook")
+    endpoint_create(company=company, url=f"http://rebind.example.test:{port}/hook")
     emit(company, "booking_created", BOOKING)
     delivery = attempt(WebhookDelivery.objects.get())
     assert "127.0.0.1" in delivery.attempts.get().error
@@ -320,7 +327,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(
 ):
     port = receiver.url.split(":")[2].split("/")[0]
     fake_dns(monkeypatch, {"receiver.example.test": ["127.0.0.1"]})
-    endpoint = services.endpoint_create(company=company,
+    endpoint = endpoint_create(company=company,
                                         url=f"http://receiver.example.test:{port}/hook")
     emit(company, "booking_created", BOOKING)
     assert attempt(WebhookDelivery.objects.get()).status == DeliveryStatus.SUCCEEDED
@@ -333,7 +340,7 @@ def test_a_sender_also_sends_what_waits_in_the_queue_for_the_same_endpoint(
     company, other_company, endpoint, receiver
 ):
     other, _ = other_company
-    services.endpoint_create(company=other, url=receiver.url)
+    endpoint_create(company=other, url=receiver.url)
     first, *waiting = [emit(company, "booking_created", {**BOOKING, "id": f"a{n}"})
                        for n in range(3)]
     elsewhere = emit(other, "booking_created", BOOKING).deliveries.get()
@@ -347,7 +354,7 @@ def test_a_sender_also_sends_what_waits_in_the_queue_for_the_same_endpoint(
         assert drained.status == DeliveryStatus.SUCCEEDED
         assert drained.attempts.count() == 1 and drained.attempt_count == 1
         # Its own task comes later and finds its lease gone.
-        assert services.delivery_attempt(delivery_id=drained.pk, token=tokens[drained.pk]) is None
+        assert delivery_attempt(delivery_id=drained.pk, token=tokens[drained.pk]) is None
     assert len(receiver.requests) == 3
     elsewhere.refresh_from_db()
     assert elsewhere.status == DeliveryStatus.PENDING and elsewhere.attempts.count() == 0
@@ -377,7 +384,7 @@ def test_after_a_failure_a_sender_gives_back_the_rest_of_its_batch(company, endp
         assert given_back.attempts.count() == 0
         assert (given_back.lock_token, given_back.locked_until, given_back.sending) == (
             None, None, False)
-    assert services.deliveries_sweep(now=timezone.now()) == 2
+    assert deliveries_sweep(now=timezone.now()) == 2
 
 
 def test_the_task_of_a_delivery_a_drain_took_over_ends_without_a_query(
@@ -388,7 +395,7 @@ def test_the_task_of_a_delivery_a_drain_took_over_ends_without_a_query(
     queued = second.deliveries.get()
     attempt(first.deliveries.get())
     with django_assert_num_queries(0):
-        assert services.delivery_attempt(
+        assert delivery_attempt(
             delivery_id=queued.pk, token=str(queued.lock_token)) is None
     assert len(receiver.requests) == 2
 
@@ -403,10 +410,10 @@ def test_deliveries_to_one_endpoint_reuse_the_kept_alive_connection(company, end
 def test_a_reply_longer_than_the_read_limit_does_not_garble_the_next_delivery(
     company, endpoint, receiver
 ):
-    receiver.reply_body = b"x" * (services.MAX_READ_BYTES * 2)
+    receiver.reply_body = b"x" * (MAX_READ_BYTES * 2)
     first = attempt(emit(company, "booking_created", BOOKING).deliveries.get())
     assert first.status == DeliveryStatus.SUCCEEDED
-    assert first.attempts.get().response_excerpt == "x" * services.EXCERPT_CHARS
+    assert first.attempts.get().response_excerpt == "x" * EXCERPT_CHARS
     receiver.reply_body = None
     second = attempt(emit(company, "booking_created", {**BOOKING, "id": "a2"}).deliveries.get())
     assert second.status == DeliveryStatus.SUCCEEDED

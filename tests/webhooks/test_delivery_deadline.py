@@ -7,9 +7,11 @@ import time
 import pytest
 
 from tests.calendars.drip import drip_server
-from webhooks import services
 from webhooks.models import DeliveryStatus, WebhookDelivery
-from webhooks.services import emit
+from webhooks.services import sending
+from webhooks.services.delivery import delivery_attempt
+from webhooks.services.endpoints import endpoint_create
+from webhooks.services.outbox import emit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_private")]
 
@@ -19,19 +21,19 @@ BOOKING = {"id": "5f0c7d1e-1b7a-4c5e-9d7e-0a1b2c3d4e5f", "start": "2024-01-15T09
 
 @pytest.fixture
 def short_deadline(monkeypatch):
-    monkeypatch.setattr(services, "TIMEOUT_SECONDS", DEADLINE)
+    monkeypatch.setattr(sending, "TIMEOUT_SECONDS", DEADLINE)
 
 
 @pytest.mark.parametrize("slow_headers", [False, True], ids=["body", "status line and headers"])
 def test_a_receiver_dripping_its_answer_fails_at_the_deadline(company, short_deadline,
                                                               slow_headers):
     with drip_server(slow_headers=slow_headers) as drip:
-        services.endpoint_create(company=company, url=drip.url)
+        endpoint_create(company=company, url=drip.url)
         emit(company, "booking_created", BOOKING)
         delivery = WebhookDelivery.objects.get()
 
         started = time.monotonic()
-        services.delivery_attempt(delivery_id=delivery.pk, token=str(delivery.lock_token))
+        delivery_attempt(delivery_id=delivery.pk, token=str(delivery.lock_token))
         elapsed = time.monotonic() - started
 
         assert drip.requests == 1

@@ -14,9 +14,12 @@ from standardwebhooks import Webhook
 
 from config.celery import app
 from tests.conftest import client_for
-from webhooks import services
 from webhooks.models import DeliveryStatus, WebhookDelivery
-from webhooks.services import LEASE, emit
+from webhooks.services.broker import broker_breaker
+from webhooks.services.delivery import deliveries_sweep
+from webhooks.services.endpoints import endpoint_create
+from webhooks.services.leases import LEASE
+from webhooks.services.outbox import emit
 
 from .processes import kill, publishing_to, redis_server, worker
 
@@ -36,12 +39,12 @@ def real_broker():
     app.conf.task_always_eager = False
     yield
     app.conf.task_always_eager = True
-    services.broker_breaker.reset()
+    broker_breaker.reset()
 
 
 @pytest.fixture
 def endpoint(company, receiver, allow_private):
-    return services.endpoint_create(company=company, url=receiver.url)
+    return endpoint_create(company=company, url=receiver.url)
 
 
 def book(company, n: int = 0):
@@ -88,7 +91,7 @@ def test_a_receiver_failing_three_times_gets_the_same_webhook_id_on_success(
         for number in (1, 2, 3):
             wait_until(lambda n=number: attempts_recorded(delivery, n))
             assert delivery.status == DeliveryStatus.PENDING
-            assert services.deliveries_sweep(now=delivery.next_attempt_at) == 1
+            assert deliveries_sweep(now=delivery.next_attempt_at) == 1
         wait_until(lambda: attempts_recorded(delivery, 4))
     assert delivery.status == DeliveryStatus.SUCCEEDED
     assert [r.webhook_id for r in receiver.requests] == [event.webhook_id] * 4
@@ -148,7 +151,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(company, endpoint, receiver)
     assert WebhookDelivery.objects.exclude(status=DeliveryStatus.SUCCEEDED).exists()
     with worker():
         # The killed worker's leases run out: move the clock past them.
-        services.deliveries_sweep(now=timezone.now() + LEASE + dt.timedelta(seconds=1))
+        deliveries_sweep(now=timezone.now() + LEASE + dt.timedelta(seconds=1))
         expected = {e.webhook_id for e in events}
         receiver.wait_for_ids(expected, timeout=60)
         wait_until(lambda: not WebhookDelivery.objects.exclude(

@@ -20,8 +20,9 @@ from scheduling.core.api.fields import StrictSerializer
 from scheduling.core.api.shapes import Boolean, Instant, ListOf, Shape, Text, Uuid
 from scheduling.core.errors import DomainError
 
-from .. import events, selectors, services
+from .. import events, selectors
 from ..models import WebhookEndpoint
+from ..services.endpoints import endpoint_create, endpoint_delete, endpoint_update
 
 # Event types meetergo documents that Termin does not send (rule 3 of meetergo-api.md:
 # refused by name rather than accepted and never delivered).
@@ -115,7 +116,7 @@ class MeetergoWebhookViewSet(ApiViewSet):
     def create(self, request):
         data = self._validated(partial=False)
         with meetergo_field_names():
-            endpoint = services.endpoint_create(company=self.ctx.company, **data)
+            endpoint = endpoint_create(company=self.ctx.company, **data)
         return Response(CREATED_WEBHOOK.build(endpoint, self.ctx.company),
                         status=status.HTTP_201_CREATED)
 
@@ -129,7 +130,7 @@ class MeetergoWebhookViewSet(ApiViewSet):
         endpoint = self.get_object()
         data = self._validated(partial=True)
         with meetergo_field_names():
-            endpoint = services.endpoint_update(endpoint=endpoint, **data)
+            endpoint = endpoint_update(endpoint=endpoint, **data)
         return Response(WEBHOOK.build(endpoint, self.ctx.company))
 
     @extend_schema(parameters=[ID_PARAMETER], responses={200: WEBHOOK.schema()},
@@ -137,7 +138,7 @@ class MeetergoWebhookViewSet(ApiViewSet):
     def destroy(self, request, pk=None):
         endpoint = self.get_object()
         body = WEBHOOK.build(endpoint, self.ctx.company)
-        services.endpoint_delete(endpoint=endpoint)
+        endpoint_delete(endpoint=endpoint)
         return Response(body)
 
     def _validated(self, *, partial: bool) -> dict:

@@ -8,10 +8,17 @@ from rest_framework.response import Response
 from scheduling.choices import Role
 from scheduling.core.api.base import ApiViewSet
 
-from .. import events, selectors, services
+from .. import events, selectors
 from ..filters import DeliveryFilterSet
 from ..models import WebhookEndpoint
 from ..payloads import CREATED_ENDPOINT, DELIVERY, ENDPOINT
+from ..services.delivery import delivery_redeliver
+from ..services.endpoints import (
+    endpoint_create,
+    endpoint_delete,
+    endpoint_send_test,
+    endpoint_update,
+)
 
 
 class WebhookInput(serializers.Serializer):
@@ -51,7 +58,7 @@ class WebhookViewSet(ApiViewSet):
     @extend_schema(request=WebhookInput, responses={201: CREATED_ENDPOINT.schema()})
     def create(self, request):
         data = self._validated(partial=False)
-        endpoint = services.endpoint_create(company=self.ctx.company, **data)
+        endpoint = endpoint_create(company=self.ctx.company, **data)
         body = CREATED_ENDPOINT.build(endpoint)
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -62,7 +69,7 @@ class WebhookViewSet(ApiViewSet):
     @extend_schema(request=WebhookInput, responses={200: ENDPOINT.schema()})
     def partial_update(self, request, pk=None):
         endpoint = self.get_object()
-        endpoint = services.endpoint_update(endpoint=endpoint, **self._validated(partial=True))
+        endpoint = endpoint_update(endpoint=endpoint, **self._validated(partial=True))
         return Response(ENDPOINT.build(endpoint))
 
     @extend_schema(responses={200: ENDPOINT.schema()},
@@ -70,14 +77,14 @@ class WebhookViewSet(ApiViewSet):
     def destroy(self, request, pk=None):
         endpoint = self.get_object()
         body = ENDPOINT.build(endpoint)
-        services.endpoint_delete(endpoint=endpoint)
+        endpoint_delete(endpoint=endpoint)
         return Response(body)
 
     @extend_schema(request=None, responses={202: DELIVERY.schema()},
                    summary="Send a webhook_test event to this webhook")
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
-        delivery = services.endpoint_send_test(endpoint=self.get_object())
+        delivery = endpoint_send_test(endpoint=self.get_object())
         return Response(DELIVERY.build(delivery), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -97,7 +104,7 @@ class WebhookViewSet(ApiViewSet):
             url_path=r"deliveries/(?P<delivery_id>[^/]+)/redeliver")
     def redeliver(self, request, pk=None, delivery_id=None):
         delivery = selectors.delivery_get(endpoint=self.get_object(), delivery_id=delivery_id)
-        services.delivery_redeliver(delivery=delivery)
+        delivery_redeliver(delivery=delivery)
         fresh = selectors.delivery_get(endpoint=delivery.endpoint, delivery_id=delivery_id)
         return Response(DELIVERY.build(fresh), status=status.HTTP_202_ACCEPTED)
 
