@@ -32,7 +32,7 @@ ON_SQLITE_TOO = (
     "tests/meetergo/test_bookings.py", "tests/meetergo/test_contacts.py",
     "tests/scheduling/test_bookings.py", "tests/scheduling/test_booking_races.py",
     "tests/scheduling/test_api_slots.py", "tests/scheduling/test_booking_limits.py",
-    "tests/scheduling/test_demo_data_scheduling.py",
+    "tests/scheduling/test_demo_data_scheduling.py", "tests/scheduling/test_sql.py",
 )
 
 

@@ -10,10 +10,6 @@ from webhooks.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 
-postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'",
-                                   reason="a data-modifying WITH is PostgreSQL's")
-
-
 def test_an_inserted_row_reads_back_as_save_would_have_written_it():
     company = Company(name="Acme", slug="acme-sql")
     [(pk,)] = insert_returning(company)
@@ -38,7 +34,7 @@ def test_an_expression_takes_the_place_of_a_value():
     assert name == "ACME" and Company.objects.get(pk=company.pk).name == "ACME"
 
 
-@postgres_only
+@pytest.mark.postgresql(reason="a data-modifying WITH is PostgreSQL's")
 def test_then_reads_the_inserted_row_in_the_same_statement():
     company = Company(name="Acme", slug="acme-sql")
     rows = insert_returning(company, returning="id, slug",
