@@ -39,7 +39,7 @@ DETAILS_NEEDS_ID = "Send contactId or attendeeId"
 BULK_DELETE_NEEDS_IDS = "Send ids (or contactIds): the contacts to delete"
 
 
-class ContactBody(StrictSerializer, ContactInput):
+class ContactBody(ContactInput):
     """The body of ``POST /crm`` and ``PATCH /crm/:id``: a field Termin does not know
     (meetergo's read-only ``language`` among them) is a 400 naming it."""
 

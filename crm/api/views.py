@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from scheduling.choices import Role
 from scheduling.core.api.base import ApiViewSet
+from scheduling.core.api.fields import StrictSerializer
 from scheduling.core.api.shapes import (
     Choice,
     Integer,
@@ -27,7 +28,7 @@ from ..services.validation import from_public_names
 from .permissions import ContactPermission
 
 
-class ContactInput(serializers.Serializer):
+class ContactInput(StrictSerializer):
     """The fields of a contact; rules live in crm.services.validation."""
 
     firstName = serializers.CharField(required=False, allow_blank=True, allow_null=True,
@@ -55,7 +56,7 @@ class ContactInput(serializers.Serializer):
         return data
 
 
-class BulkInput(serializers.Serializer):
+class BulkInput(StrictSerializer):
     contacts = serializers.ListField(
         child=serializers.JSONField(), allow_empty=False, max_length=services.MAX_ROWS
     )

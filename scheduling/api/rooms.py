@@ -7,12 +7,13 @@ from rest_framework.response import Response
 
 from ..choices import Role
 from ..core.api.base import ApiViewSet
+from ..core.api.fields import StrictSerializer
 from ..core.api.shapes import Instant, Integer, Shape, Text, Url, Uuid
 from ..models import Room
 from ..services import rooms
 
 
-class RoomInput(serializers.Serializer):
+class RoomInput(StrictSerializer):
     name = serializers.CharField(max_length=100,
                                  help_text="Part of the join page's address (slugified)")
     displayName = serializers.CharField(max_length=200, required=False, allow_blank=True,

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from scheduling.choices import Role
 from scheduling.core.api.base import ApiViewSet
+from scheduling.core.api.fields import StrictSerializer
 
 from .. import events, selectors
 from ..filters import DeliveryFilterSet
@@ -21,7 +22,7 @@ from ..services.endpoints import (
 )
 
 
-class WebhookInput(serializers.Serializer):
+class WebhookInput(StrictSerializer):
     # A plain string: the SSRF guard is the one judge of what a webhook URL may be.
     url = serializers.CharField(max_length=2000)
     events = serializers.ListField(
