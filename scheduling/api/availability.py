@@ -13,13 +13,13 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     PolymorphicProxySerializer,
     extend_schema,
-    inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from ..core.api.base import ApiView, ApiViewSet
 from ..core.api.fields import StrictSerializer, TimezoneField, UnsupportedField
+from ..core.api.pagination import page_serializer
 from ..core.api.shapes import Boolean, Instant, Json, Many, Shape, Text, Uuid, key
 from ..models import AvailabilitySchedule
 from ..services import schedules
@@ -172,10 +172,8 @@ class AvailabilityViewSet(ApiViewSet):
         ],
         responses={200: PolymorphicProxySerializer(
             component_name="SlotsOrSchedules", resource_type_field_name=None, many=False,
-            serializers=[SLOTS.schema(), inline_serializer("AvailabilitySchedulePage", {
-                "data": SCHEDULE.schema(many=True), "total": serializers.IntegerField(),
-                "page": serializers.IntegerField(), "limit": serializers.IntegerField(),
-            })],
+            serializers=[SLOTS.schema(),
+                         page_serializer("AvailabilitySchedulePage", SCHEDULE.schema(many=True))],
         )},
     )
     def list(self, request):

@@ -23,12 +23,39 @@ UNSTORABLE = ("A value in the request cannot be stored (text with a NUL characte
 # meetergo's names for these statuses, which Python's own list has renamed or may rename.
 PHRASES = {413: "Payload Too Large", 414: "URI Too Long", 422: "Unprocessable Entity"}
 
+# The error body, declared once: ``error_body`` builds it under these keys, in this
+# order, and the schema hook (``schema.py``) documents it as the ``Error`` component.
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "The error body of every status under /v4",
+    "required": ["statusCode", "message", "error"],
+    "properties": {
+        "statusCode": {"type": "integer", "example": 400},
+        "message": {"type": "string", "example": "Validation failed"},
+        "error": {"type": "string", "example": "Bad Request"},
+        "errors": {
+            "type": "array",
+            "description": "The fields at fault, where there are any",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string", "nullable": True, "example": "email"},
+                    "message": {"type": "string", "example": "Enter a valid email address."},
+                },
+            },
+        },
+    },
+}
+STATUS_CODE, MESSAGE, ERROR, ERRORS = ERROR_SCHEMA["properties"]
+FIELD, FIELD_MESSAGE = ERROR_SCHEMA["properties"][ERRORS]["items"]["properties"]
+
 
 def error_body(status: int, message: str, errors: list[dict] | None = None) -> dict:
     phrase = PHRASES.get(status) or http.HTTPStatus(status).phrase
-    body = {"statusCode": status, "message": message, "error": phrase}
+    body = {STATUS_CODE: status, MESSAGE: message, ERROR: phrase}
     if errors:
-        body["errors"] = errors
+        body[ERRORS] = errors
     return body
 
 
@@ -42,13 +69,13 @@ def flatten_errors(detail, prefix: str = "") -> list[dict]:
         return out
     if isinstance(detail, list):
         if all(isinstance(item, str) for item in detail):
-            return [{"field": prefix or None, "message": str(item)} for item in detail]
+            return [{FIELD: prefix or None, FIELD_MESSAGE: str(item)} for item in detail]
         out = []
         for index, item in enumerate(detail):
             if item:  # a list serializer gives {} for rows without errors
                 out.extend(flatten_errors(item, _join(prefix, str(index))))
         return out
-    return [{"field": prefix or None, "message": str(detail)}]
+    return [{FIELD: prefix or None, FIELD_MESSAGE: str(detail)}]
 
 
 def _join(prefix: str, key) -> str:
@@ -57,18 +84,18 @@ def _join(prefix: str, key) -> str:
 
 def validation_body(detail) -> dict:
     errors = flatten_errors(detail)
-    field_errors = [e for e in errors if e["field"]]
+    field_errors = [e for e in errors if e[FIELD]]
     if not field_errors and len(errors) == 1:
-        return error_body(400, errors[0]["message"])
+        return error_body(400, errors[0][FIELD_MESSAGE])
     return error_body(400, VALIDATION_FAILED, [_clean(e) for e in errors])
 
 
 def _clean(error: dict) -> dict:
-    return error if error["field"] else {"field": None, "message": error["message"]}
+    return error if error[FIELD] else {FIELD: None, FIELD_MESSAGE: error[FIELD_MESSAGE]}
 
 
 def domain_body(exc: DomainError) -> dict:
-    errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
+    errors = [{FIELD: exc.field, FIELD_MESSAGE: exc.message}] if exc.field else None
     return error_body(exc.status, exc.message, errors)
 
 

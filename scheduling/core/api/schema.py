@@ -34,6 +34,7 @@ import re
 
 from drf_spectacular.openapi import AutoSchema
 
+from .errors import ERROR_SCHEMA
 from .filters import ApiFilterBackend
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
@@ -62,28 +63,6 @@ DELETES_WITH_A_BODY = {
     ("delete", "/v4/appointment/{id}"),  # {reason, notifyAttendees, attendeeId, ...}
 }
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "description": "The error body of every status under /v4",
-    "required": ["statusCode", "message", "error"],
-    "properties": {
-        "statusCode": {"type": "integer", "example": 400},
-        "message": {"type": "string", "example": "Validation failed"},
-        "error": {"type": "string", "example": "Bad Request"},
-        "errors": {
-            "type": "array",
-            "description": "The fields at fault, where there are any",
-            "items": {
-                "type": "object",
-                "required": ["field", "message"],
-                "properties": {
-                    "field": {"type": "string", "nullable": True, "example": "email"},
-                    "message": {"type": "string", "example": "Enter a valid email address."},
-                },
-            },
-        },
-    },
-}
 WORKSPACE_ERROR_SCHEMA = {
     "type": "object",
     "description": "The error body of the workspace API",
