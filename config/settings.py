@@ -344,6 +344,8 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "scheduling.models.AppointmentStatus",
         "QueueTypeEnum": "scheduling.choices.QueueKind",
         "CalendarConnectionTypeEnum": "scheduling.models.CalendarConnectionType.values",
+        # A connection's and a CalDAV calendar's status (scheduling/api/calendars.py).
+        "CalendarConnectionStatusEnum": ["pending", "ok", "error"],
     },
     "CAMELIZE_NAMES": False,
     # Every operation's error answers, documented in one place (scheduling/core/api/schema.py).
