@@ -53,7 +53,7 @@ from .models import (
 from .payloads import primary_attendee
 from .services import appointments as appointment_services
 from .services import calendars as calendar_services
-from .services import limits, meeting_types, queues, rooms, schedules, tenancy
+from .services import limits, meeting_types, one_time_links, queues, rooms, schedules, tenancy
 from .services.api_keys import api_key_create, api_key_revoke, check_may_create
 
 
@@ -497,6 +497,25 @@ class MeetingTypeAdmin(ServiceWriteAdmin):
 
     def delete_model(self, request, obj):
         meeting_types.meeting_type_delete(meeting_type=obj)
+
+    actions = ["make_one_time_link"]
+
+    @admin.action(description="Make a one-time link")
+    def make_one_time_link(self, request, queryset):
+        """A one-time booking link (30 days) for each selected meeting type, shown once
+        made; refused, like the API, to members who neither own nor host it."""
+        for meeting_type in queryset.select_related("company", "owner", "queue"):
+            try:
+                link = one_time_links.one_time_link_create(
+                    meeting_type=meeting_type, actor=actor_for(request, meeting_type.company))
+            except (DomainError, PermissionDenied) as exc:
+                self.message_user(request, f"{meeting_type}: {getattr(exc, 'message', exc)}",
+                                  messages.ERROR)
+                continue
+            url = one_time_links.one_time_link_url(link)
+            self.message_user(request, format_html(
+                '{}: one-time link <a href="{}">{}</a> (books once, until {} UTC)', meeting_type,
+                url, url, f"{link.expires_at:%Y-%m-%d %H:%M}"))
 
     @admin.display(description="Why a time is not offered")
     def why_not_offered(self, obj):

@@ -20,7 +20,8 @@ def validate_timezone(value: str) -> None:
 # entry point refuses them as a user's or a company's slug.
 RESERVED_SLUGS = frozenset(
     {"admin", "api", "v4", "spec", "static", "media", "accounts", "book", "rooms", "r", "feeds",
-     "manage", "public", "login", "logout", "health", "optin", "host", "crm", "webhooks"}
+     "manage", "public", "login", "logout", "health", "optin", "host", "crm", "webhooks",
+     "1t"}
 )
 
 
@@ -787,3 +788,38 @@ class SentEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} at {self.sent_at:%Y-%m-%d %H:%M} UTC"
+
+
+class OneTimeBookingLink(models.Model):
+    """A link to a meeting type's page that books once (``/1t/<token>``).
+
+    ``used_at`` is set by the booking that uses it, in the booking's transaction,
+    with an UPDATE that matches only an unused, unexpired link: of two bookings
+    racing through it, the second finds no row and is refused. ``expires_at`` null:
+    the link never expires.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE,
+                                related_name="one_time_links")
+    meeting_type = models.ForeignKey(MeetingType, on_delete=models.CASCADE,
+                                     related_name="one_time_links")
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    appointment = models.OneToOneField(Appointment, null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="one_time_link")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(appointment__isnull=True) | models.Q(used_at__isnull=False),
+                name="one_time_link_booked_is_used"),
+        ]
+
+    def __str__(self) -> str:
+        return f"One-time link to {self.meeting_type_id} ({self.token[:6]}...)"

@@ -129,7 +129,9 @@ class RequestOptionsInput(StrictSerializer):
 
     def validate_createOneTimeLink(self, value):
         if value:
-            raise serializers.ValidationError("Termin does not support one-time booking links")
+            raise serializers.ValidationError(
+                "Termin makes one-time booking links through POST "
+                "/v4/one-time-booking-link/create/:meetingTypeId once the meeting type exists")
         return value
 
 

@@ -13,6 +13,7 @@ from .availability import AvailabilityViewSet, BookingAvailabilityView
 from .bookings import BookingView
 from .calendars import CalendarConnectionViewSet
 from .meeting_types import MeetingTypeViewSet, QueueViewSet
+from .one_time_links import OneTimeLinkCreateView
 from .rooms import RoomViewSet
 from .usage import UsageView
 from .users import UserViewSet
@@ -30,6 +31,8 @@ urlpatterns = [
     path("booking-availability", BookingAvailabilityView.as_view(), name="booking-availability"),
     path("booking", BookingView.as_view(), name="booking"),
     path("usage", UsageView.as_view(), name="usage"),
+    path("one-time-booking-link/create/<str:meeting_type_id>", OneTimeLinkCreateView.as_view(),
+         name="one-time-booking-link-create"),
     path("public/appointment/<str:pk>", PublicAppointmentView.as_view(),
          name="public-appointment"),
     path("public/appointment/<str:pk>/cancel", PublicAppointmentCancelView.as_view(),

@@ -135,3 +135,16 @@ def operator_access(*, company: Company, user: User) -> Access:
     membership = Membership(company=company, user=user, role=Role.OWNER)
     return Access(company=company, membership=membership, maker=user, maker_role=Role.OWNER,
                   operator=True)
+
+
+def may_share_meeting_type(access: Access, meeting_type) -> bool:
+    """Whether ``access`` may hand out links of ``meeting_type`` that book it (one-time
+    booking links): the rule of changing it (an owner or admin of its company, or the
+    member who owns it) widened to whoever hosts it, directly or through its queue."""
+    if meeting_type.company_id != access.company.pk:
+        return False
+    if access.operator or access.has_role(Role.ADMIN) or meeting_type.owner_id == access.user_id:
+        return True
+    if meeting_type.queue_id:
+        return meeting_type.queue.members.filter(pk=access.user_id).exists()
+    return meeting_type.hosts.filter(pk=access.user_id).exists()

@@ -24,6 +24,7 @@ from ..services.bookings import (
     booking_create,
     split_name,
 )
+from ..services.one_time_links import LinkSpent
 from ..services.rules import SlotTaken
 from . import selectors
 from .common import (
@@ -31,6 +32,7 @@ from .common import (
     caught_bot,
     duration_asked,
     limited_posts,
+    link_spent,
     message,
     page,
     query,
@@ -49,10 +51,15 @@ def channels_label(meeting_type: MeetingType) -> str:
 def meeting_type_page(request, user_slug: str, type_slug: str):
     """A month of days with free times in the attendee's zone, then the chosen day's times."""
     user, meeting_type = selectors.meeting_type_of_page(user_slug, type_slug)
+    return month_page(request, user, meeting_type,
+                      base=reverse("pages:meeting-type", args=[user.slug, meeting_type.slug]),
+                      book=reverse("pages:book", args=[user.slug, meeting_type.slug]))
+
+
+def month_page(request, user, meeting_type: MeetingType, *, base: str, book: str):
+    """The month of ``meeting_type`` at ``base``, its times leading to ``book``."""
     zone = zone_asked(request, scheduling_selectors.hours_zone(meeting_type))
     duration = duration_asked(request, meeting_type)
-    base = reverse("pages:meeting-type", args=[user.slug, meeting_type.slug])
-    book = reverse("pages:book", args=[user.slug, meeting_type.slug])
     try:
         cal = build_calendar(request, meeting_type, zone=zone, duration=duration, base_url=base,
                              time_url=lambda slot: book + query(
@@ -73,9 +80,15 @@ def meeting_type_page(request, user_slug: str, type_slug: str):
 def book_page(request, user_slug: str, type_slug: str):
     """The chosen time and the booking form; a POST books through ``booking_create``."""
     user, meeting_type = selectors.meeting_type_of_page(user_slug, type_slug)
+    return form_page(request, user, meeting_type,
+                     back=reverse("pages:meeting-type", args=[user.slug, meeting_type.slug]))
+
+
+def form_page(request, user, meeting_type: MeetingType, *, back: str, link=None):
+    """The booking form of ``meeting_type`` for the asked time (none: back to the
+    month at ``back``); a POST books, through the one-time ``link`` when given."""
     zone = zone_asked(request, scheduling_selectors.hours_zone(meeting_type))
     duration = duration_asked(request, meeting_type)
-    back = reverse("pages:meeting-type", args=[user.slug, meeting_type.slug])
     start = start_asked(request)
     if start is None:
         return redirect(back + query(tz=zone, duration=duration))
@@ -89,10 +102,10 @@ def book_page(request, user_slug: str, type_slug: str):
     if request.method == "GET":
         form = BookingForm(meeting_type=meeting_type)
         return page(request, "scheduling/book.html", {**context, "form": form}, zone=zone)
-    return _book_posted(request, meeting_type, context, zone=zone)
+    return _book_posted(request, meeting_type, context, zone=zone, link=link)
 
 
-def _book_posted(request, meeting_type: MeetingType, context: dict, *, zone: str):
+def _book_posted(request, meeting_type: MeetingType, context: dict, *, zone: str, link=None):
     """The booking form sent: book, or show why not (a form error, a limit, a time
     someone else just took with the next free ones)."""
     start, duration = context["start"], context["duration"]
@@ -106,7 +119,9 @@ def _book_posted(request, meeting_type: MeetingType, context: dict, *, zone: str
         return too_many(request, wait, "email")
     try:
         result = _book(form, meeting_type, start=start, duration=duration, zone=zone,
-                       address=client_address(request))
+                       address=client_address(request), link=link)
+    except LinkSpent as spent:
+        return link_spent(request, spent.state)
     except HoldLimitReached as refusal:
         return too_many(request, refusal.retry_after, "holds")
     except DomainError as error:
@@ -121,7 +136,8 @@ def _book_posted(request, meeting_type: MeetingType, context: dict, *, zone: str
     return redirect(reverse("pages:booked", args=[token]) + query(tz=zone), permanent=False)
 
 
-def _book(form: BookingForm, meeting_type: MeetingType, *, start, duration, zone, address):
+def _book(form: BookingForm, meeting_type: MeetingType, *, start, duration, zone, address,
+          link=None):
     first, last = split_name(form.cleaned_data["name"])
     attendee = AttendeeInput(
         email=form.cleaned_data["email"], first_name=first, last_name=last,
@@ -132,7 +148,7 @@ def _book(form: BookingForm, meeting_type: MeetingType, *, start, duration, zone
         company=meeting_type.company, meeting_type=meeting_type, start=start, attendee=attendee,
         duration=duration, channel=form.cleaned_data.get("channel") or None,
         location=form.cleaned_data.get("address") or None, source=AppointmentSource.PAGE,
-        client_address=address,
+        client_address=address, one_time_link=link,
     )
 
 

@@ -103,3 +103,15 @@ def start_asked(request) -> dt.datetime | None:
     if start is None or abs(start - djtz.now()) > START_BOUND:
         return None
     return start
+
+
+def link_spent(request, state: str):
+    """The friendly page of a one-time booking link that was used (``used``) or has
+    expired (``expired``): a 410, since the link will not work again."""
+    if state == "used":
+        return message(request, _("This link has already been used"), _(
+            "This one-time booking link has already been used to book an appointment. "
+            "Please ask the person who sent it to you for a new link."), status=410)
+    return message(request, _("This link has expired"), _(
+        "This one-time booking link has expired. Please ask the person who sent it to you "
+        "for a new link."), status=410)

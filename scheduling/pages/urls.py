@@ -6,7 +6,7 @@ from django.urls import path, register_converter
 from django.urls.converters import SlugConverter
 
 from ..models import RESERVED_SLUGS
-from . import attendee, booking, feeds, host, rooms
+from . import attendee, booking, feeds, host, one_time, rooms
 
 
 class UserSlugConverter(SlugConverter):
@@ -35,6 +35,8 @@ urlpatterns = [
     path("host/<str:token>", host.host_decision_page, name="host-decision"),
     path("rooms/<slug:company_slug>/<slug:name>", rooms.room_named, name="room"),
     path("rooms/<str:room_token>", rooms.room_of_booking, name="booking-room"),
+    path("1t/<str:token>", one_time.one_time_page, name="one-time"),
+    path("1t/<str:token>/book", one_time.one_time_book_page, name="one-time-book"),
     path("<slug:user_slug>", host.host_page, name="host"),  # redirects reserved ones
     path("<user:user_slug>/<slug:type_slug>", booking.meeting_type_page, name="meeting-type"),
     path("<user:user_slug>/<slug:type_slug>/book", booking.book_page, name="book"),

@@ -21,9 +21,10 @@ from ..models import (
     Attendee,
     Company,
     MeetingType,
+    OneTimeBookingLink,
     User,
 )
-from . import announcements, rules
+from . import announcements, one_time_links, rules
 from .rules import AttendeeInput, HoldLimitReached
 
 __all__ = ["AttendeeInput", "BookingResult", "HoldLimitReached", "booking_create", "split_name"]
@@ -56,6 +57,7 @@ def booking_create(
     ics_description: str = "",
     source: str = AppointmentSource.API,
     client_address: str | None = None,
+    one_time_link: OneTimeBookingLink | None = None,
     now: dt.datetime | None = None,
 ) -> BookingResult:
     """Book ``start`` of ``meeting_type`` for ``attendee``.
@@ -69,6 +71,9 @@ def booking_create(
     ``client_address`` marks an anonymous booker (the pages): a provisional booking
     must then pass ``check_provisional_holds`` (HoldLimitReached, a 429). Bookings
     with a key leave it out; their key's rate limit applies instead.
+
+    ``one_time_link`` (one of this meeting type's) is claimed in the same
+    transaction: a used or expired one raises ``one_time_links.LinkSpent``.
     """
     now = now or timezone.now()
     minutes = selectors.check_duration(meeting_type, duration)
@@ -82,6 +87,8 @@ def booking_create(
     status = _initial_status(meeting_type)
     anonymous_hold = client_address is not None and status != AppointmentStatus.CONFIRMED
     with transaction.atomic():
+        if one_time_link is not None:
+            one_time_links.one_time_link_claim(link=one_time_link, now=now)
         hosts = _hosts_taking(meeting_type, host_ids=host_ids, queue_id=queue_id, start=start,
                               minutes=minutes, now=now, email=attendee.email)
         if anonymous_hold:
@@ -95,6 +102,8 @@ def booking_create(
             secret_digest=digest, source=source)
         if anonymous_hold:
             _remember_anonymous_hold(appointment, hosts, address=client_address, now=now)
+        if one_time_link is not None:
+            one_time_links.one_time_link_booked(link=one_time_link, appointment=appointment)
         attendees = _insert_attendees(appointment, attendee, guests)
         announcements.booked(appointment, hosts=hosts, attendees=attendees, now=now)
     return BookingResult(appointment, secret)

@@ -9,6 +9,7 @@ turns (every transaction begins IMMEDIATE), so each booking checks and writes al
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -21,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from scheduling.choices import QueueKind
 from scheduling.core.errors import DomainError
 from scheduling.models import Appointment, AppointmentHost
-from scheduling.services import bookings, rules
+from scheduling.services import bookings, one_time_links, rules
 from scheduling.services.api_keys import api_key_create
 from scheduling.services.queues import queue_create
 from tests.conftest import make_company, make_member
@@ -262,3 +263,39 @@ def test_the_database_refuses_overlapping_active_holds_of_one_host(setup):
                                    end=first.end + dt.timedelta(minutes=30))
     AppointmentHost.objects.filter(appointment=first).update(active=False)
     AppointmentHost.objects.filter(appointment=clash).update(start=clash.start)
+
+
+def test_ten_concurrent_bookings_through_one_one_time_link_make_exactly_one(server, setup):
+    """Each racer books a different free time through the same link's page, so only
+    the link's claim (a conditional UPDATE in the booking's transaction) can refuse."""
+    owner, _token = setup
+    meeting_type = make_meeting_type(owner)
+    link = one_time_links.one_time_link_create(meeting_type=meeting_type, actor=owner)
+    day = monday_after(7)
+    sessions = [requests.Session() for _ in range(10)]
+    forms = []
+    for i, session in enumerate(sessions):
+        start = at(day, 9 + i // 2, 30 * (i % 2))
+        page = session.get(f"{server}/1t/{link.token}/book",
+                           params={"start": start, "tz": "UTC"}, timeout=30).text
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        forms.append({"csrfmiddlewaretoken": csrf, "start": start, "tz": "UTC",
+                      "duration": "30", "name": f"Racer {i}", "email": f"racer{i}@client.test",
+                      "channel": "connect"})
+    barrier = threading.Barrier(len(sessions))
+
+    def one(i):
+        barrier.wait()
+        return sessions[i].post(f"{server}/1t/{link.token}/book", data=forms[i],
+                                allow_redirects=False, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
+        responses = list(pool.map(one, range(len(sessions))))
+    for session in sessions:
+        session.close()
+
+    assert sorted(r.status_code for r in responses) == [302] + [410] * 9
+    assert all("already been used" in r.text for r in responses if r.status_code == 410)
+    assert Appointment.objects.count() == 1
+    link.refresh_from_db()
+    assert link.appointment_id == Appointment.objects.get().pk
