@@ -16,15 +16,17 @@ def contact_tags_set(*, contact: Contact, names: list[str]) -> bool:
     current = set(contact.tags.values_list("name", flat=True))
     removed = current - set(names)
     added = [name for name in names if name not in current]
+    if not (removed or added):
+        return False
     if removed:
         contact.tags.filter(name__in=removed).delete()
     ContactTag.objects.bulk_create(
         [ContactTag(company_id=contact.company_id, contact=contact, name=name) for name in added],
         ignore_conflicts=True,
     )
-    if hasattr(contact, "_prefetched_objects_cache"):
-        contact._prefetched_objects_cache.pop("tags", None)
-    return bool(removed or added)
+    # Tags prefetched with the contact are stale now; Django forgets them.
+    contact.refresh_from_db(fields=["tags"])
+    return True
 
 
 def contact_tag_add(*, contact: Contact, name: str, automatic: bool = False) -> bool:
