@@ -60,29 +60,21 @@ def booking_create(
     one_time_link: OneTimeBookingLink | None = None,
     now: dt.datetime | None = None,
 ) -> BookingResult:
-    """Book ``start`` of ``meeting_type`` for ``attendee``.
-
-    Confirmed at once, or provisional (``pending_optin`` / ``pending_host``) when the
-    meeting type asks for double opt-in or host confirmation; either way the slot
-    is held from now on. Announced in the same transaction (``announcements.booked``:
-    the contact and its ``booking`` event, ``booking_created`` when confirmed, the
-    emails). Raises DomainError with the documented messages.
+    """Book ``start`` of ``meeting_type`` for ``attendee``: confirmed at once, or
+    provisional (``pending_optin`` / ``pending_host``) when the meeting type asks for
+    double opt-in or host confirmation, the slot held either way; announced in the same
+    transaction (``announcements.booked``). Refusals are DomainErrors as documented.
 
     ``client_address`` marks an anonymous booker (the pages): a provisional booking
-    must then pass ``check_provisional_holds`` (HoldLimitReached, a 429). Bookings
-    with a key leave it out; their key's rate limit applies instead.
-
-    ``one_time_link`` (one of this meeting type's) is claimed in the same
-    transaction: a used or expired one raises ``one_time_links.LinkSpent``.
+    must pass ``check_provisional_holds`` (HoldLimitReached, a 429); a booking with a
+    key has its key's rate limit instead. ``one_time_link`` (one of this meeting
+    type's) is claimed in the same transaction (a spent one raises ``LinkSpent``).
     """
     now = now or timezone.now()
     minutes = selectors.check_duration(meeting_type, duration)
     attendee = rules.check_attendee(meeting_type, attendee, phone_only=phone_only)
     guests = rules.check_bringalong(bringalong_emails)
-    room_token = secrets.token_urlsafe(24)
-    placement = rules.place(meeting_type, channel=channel, location=location,
-                            attendee_phone=attendee.phone, notes=attendee.notes,
-                            room_token=room_token)
+    placement, room_token = _place(meeting_type, attendee, channel=channel, location=location)
     secret, digest = rules.new_secret()
     status = _initial_status(meeting_type)
     anonymous_hold = client_address is not None and status != AppointmentStatus.CONFIRMED
@@ -107,6 +99,15 @@ def booking_create(
         attendees = _insert_attendees(appointment, attendee, guests)
         announcements.booked(appointment, hosts=hosts, attendees=attendees, now=now)
     return BookingResult(appointment, secret)
+
+
+def _place(meeting_type: MeetingType, attendee: AttendeeInput, *, channel: str | None,
+           location: str | None) -> tuple[rules.Placement, str]:
+    """Where the meeting happens, and the token of its own room (``connect``'s link)."""
+    room_token = secrets.token_urlsafe(24)
+    return rules.place(meeting_type, channel=channel, location=location,
+                       attendee_phone=attendee.phone, notes=attendee.notes,
+                       room_token=room_token), room_token
 
 
 def _hosts_taking(meeting_type: MeetingType, *, host_ids, queue_id, start: dt.datetime,

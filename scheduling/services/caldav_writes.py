@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
-from .. import caldav_client, ics
+from .. import caldav_client, ics, selectors
 from ..caldav_client import CalDAVError
 from ..core import sealed
 from ..models import (
@@ -137,8 +137,7 @@ def _bring_in_line(client, copy: CalendarEventCopy, target: str | None) -> tuple
         caldav_client.delete_event(client, href)
         href, where = "", ""
     if target:
-        appointment = Appointment.objects.prefetch_related("hosts", "attendees").select_related(
-            "meeting_type").get(pk=copy.appointment_id)
+        appointment = selectors.appointments_for_payload().get(pk=copy.appointment_id)
         body = ics.appointment_calendar_object(appointment,
                                                summary=calendars.host_summary(appointment))
         href = caldav_client.put_event(client, target, f"{appointment.uuid}.ics", body)
