@@ -9,6 +9,12 @@ and checks, in the same run, that the engine's slots equal those of the simple
 reference (``benchmarks/slot_engine_reference.py``) and that HTTP answers the
 same slots.
 
+With ``--limits`` the meeting types carry booking limits (one booking of the
+meeting type per host and day, three bookings per host and week, 600 minutes per
+host and month) and every host holds a 30-minute appointment over lunch on every
+third day, which those limits count: the figures show what limits cost, and the
+engine's ``explain_slots`` (``troubleshoot=true``) is timed too.
+
 The busy time is stored as ``BusyTime`` rows (what occupies a host besides
 appointments: time blocked by hand or read from a calendar), which the slots
 selector reads exactly as it will read appointments, one query per kind.
@@ -44,6 +50,9 @@ BUSY_PER_HOST = 500
 DAYS = 31
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe")
 GOALS = {"engine": {1: 5.0, 10: 20.0}, "http": {1: 25.0, 10: 80.0}}  # ms, median / p95
+LIMITS = [{"scope": "meetingType", "period": "day", "max": 1},
+          {"scope": "host", "period": "week", "max": 3},
+          {"scope": "host", "period": "month", "max": 600, "unit": "minutes"}]
 
 
 def setup_django() -> None:
@@ -59,7 +68,7 @@ def setup_django() -> None:
 # --- data --------------------------------------------------------------------------
 
 
-def build(first_day: dt.date):
+def build(first_day: dt.date, limits: bool = False):
     """The benchmark company: an owner and 9 members, each with a weekday schedule
     (zones vary, a DST zone with 30-minute shifts among them) and 500 busy
     intervals within the 31 days; a one-on-one meeting type for the owner and a
@@ -67,7 +76,7 @@ def build(first_day: dt.date):
     from django.db import transaction
 
     from scheduling.models import BusyTime, Company, User
-    from scheduling.services.meeting_types import meeting_type_create
+    from scheduling.services.meeting_types import meeting_type_create, meeting_type_update
     from scheduling.services.queues import queue_create
     from scheduling.services.schedules import schedule_create
     from scheduling.services.tenancy import company_create, user_create
@@ -106,7 +115,31 @@ def build(first_day: dt.date):
                              member_ids=[str(m.user.uuid) for m in members])
         team = meeting_type_create(company=company, actor=owner, title="Ten hosts",
                                    queue_id=str(queue.uuid), **rules)
+        if limits:
+            for meeting_type in (single, team):
+                meeting_type_update(meeting_type=meeting_type, actor=owner, booking_limits=LIMITS)
+            _lunch_appointments(company, members, single, team, first_day)
     return owner, single, team
+
+
+def _lunch_appointments(company, members, single, team, first_day: dt.date) -> None:
+    """A 30-minute appointment at 12:00 local (outside the hours, so it is no busy
+    time the slots would meet) every third day for each host, which the limits count."""
+    from zoneinfo import ZoneInfo
+
+    from scheduling.models import Appointment, AppointmentHost
+
+    for index, membership in enumerate(members):
+        tz = ZoneInfo(ZONES[index % len(ZONES)])
+        meeting_type = single if index == 0 else team
+        for day in range(0, DAYS, 3):
+            start = dt.datetime.combine(first_day + dt.timedelta(days=day), dt.time(12), tz)
+            end = start + dt.timedelta(minutes=30)
+            appointment = Appointment.objects.create(
+                company=company, meeting_type=meeting_type, start=start, end=end,
+                room_token=f"bench-{index}-{day}", secret_digest="-", status="confirmed")
+            AppointmentHost.objects.create(appointment=appointment, host=membership.user,
+                                           start=start, end=end)
 
 
 def _busy(rng, user, first_day: dt.date, zone: str) -> list:
@@ -178,7 +211,7 @@ def start_server() -> tuple[subprocess.Popen, str]:
         cwd=ROOT, env=env,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             requests.get(f"{base}/spec/v2/openapi.json", timeout=30)
@@ -237,6 +270,8 @@ def same_slots(http_body: dict, slots: list) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200, help="timed runs per measurement")
+    parser.add_argument("--limits", action="store_true",
+                        help="booking limits on both meeting types, with appointments to count")
     args = parser.parse_args()
     setup_django()
     import requests
@@ -245,22 +280,25 @@ def main() -> None:
 
     today = dt.date.today()
     first_day = today + dt.timedelta(days=7 - today.weekday())  # next Monday
-    owner, single, team = build(first_day)
+    owner, single, team = build(first_day, limits=args.limits)
     _, token = api_key_create(company=owner.company, created_by=owner.user, name="bench")
     print(f"Slots over {DAYS} days from {first_day}, {BUSY_PER_HOST} busy intervals per host, "
-          f"30 min every 15 min, buffers 5/10 min; {args.runs} runs each.\n")
+          f"30 min every 15 min, buffers 5/10 min; {args.runs} runs each"
+          f"{'; with booking limits' if args.limits else ''}.\n")
     proc, base = start_server()
     try:
         with requests.Session() as session:
             for label, meeting_type, hosts in (("1 host", single, 1),
                                                ("10-host round robin", team, 10)):
-                report(label, hosts, meeting_type, first_day, args.runs, session, base, token)
+                report(label, hosts, meeting_type, first_day, args.runs, session, base, token,
+                       explain=args.limits)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def report(label, hosts, meeting_type, first_day, runs, session, base, token) -> None:
+def report(label, hosts, meeting_type, first_day, runs, session, base, token,
+           explain: bool = False) -> None:
     inputs = engine_inputs(meeting_type, first_day)
     slots, engine_ms = time_engine(inputs, runs)
     reference_slots, reference_ms = time_reference(inputs)
@@ -278,7 +316,27 @@ def report(label, hosts, meeting_type, first_day, runs, session, base, token) ->
     print(f"  test client     median {w_med:6.2f} ms  p95 {w_p95:6.2f} ms  "
           f"(CPU of the request: median {c_med:.2f} ms, p95 {c_p95:.2f} ms)")
     print(f"  reference engine {reference_ms:8.1f} ms once; output identical: "
-          f"{slots == reference_slots}; HTTP answers the same slots: {same_slots(body, slots)}\n")
+          f"{slots == reference_slots}; HTTP answers the same slots: {same_slots(body, slots)}")
+    if explain:
+        time_explain(inputs, slots, runs)
+    print()
+
+
+def time_explain(inputs: dict, slots: list, runs: int) -> None:
+    """The engine's troubleshoot pass over the same inputs: its time, and whether its
+    slots are the engine's."""
+    from scheduling.slots import explain_slots
+
+    samples, explained = [], None
+    for _ in range(max(1, runs // 10)):
+        began = time.perf_counter()
+        explained = explain_slots(**inputs)
+        samples.append((time.perf_counter() - began) * 1000)
+    median, p95 = percentiles(samples)
+    limited = sum(1 for r in explained.refused if r.reasons[0].reason == "limit")
+    print(f"  explain_slots   median {median:6.2f} ms  p95 {p95:6.2f} ms  "
+          f"({len(explained.refused)} refused times, {limited} by a limit; "
+          f"same slots: {explained.slots == slots})")
 
 
 if __name__ == "__main__":
