@@ -10,7 +10,7 @@ rest on plain values.
 import datetime as dt
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 from django.db.models import (
@@ -403,6 +403,7 @@ def slot_query(
     now: dt.datetime | None = None,
     hosts: list[User] | None = None,
     attendee_email: str | None = None,
+    policy: str | None = None,
 ) -> SlotQuery:
     """Load what the engine needs for ``meeting_type``'s slots starting in the range.
 
@@ -415,7 +416,8 @@ def slot_query(
     is for co-hosts. ``exclude_appointment_id``: that appointment's holds are not busy
     and do not count toward the limits (a reschedule), and its booker's email is
     the attendee's unless ``attendee_email`` names one (what ``attendeeEmail``
-    limits count). Raises DomainError with the field at fault. A fixed number of
+    limits count). ``policy``: the name of a policy that refuses every time (an
+    attendee's reschedule it forbids). Raises DomainError with the field at fault. A fixed number of
     queries, whatever the number of hosts. ``hosts``: the meeting type's hosts
     already loaded as ``meeting_type_hosts(..., with_default_schedule=True)`` gives
     them (a booking reads them while locking them).
@@ -430,6 +432,8 @@ def slot_query(
     zone = timezone or hours_zone(meeting_type, hosts)
     range_start, range_end = _range(start, end, zone)
     rules = rules_for(meeting_type, minutes)
+    if policy is not None:
+        rules = replace(rules, policy=policy)
     inputs, attendee = [], ()
     if hosts:
         inputs, attendee = _host_inputs(meeting_type, hosts, schedules, rules, range_start,

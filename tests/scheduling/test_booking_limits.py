@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from rest_framework.test import APIClient
 
+from scheduling import selectors
 from scheduling.choices import QueueKind
 from scheduling.models import Appointment
 from scheduling.services.queues import queue_create
@@ -289,3 +290,13 @@ def test_troubleshoot_names_the_full_limit_of_each_host(api, owner, day):
         {"hostId": str(m.user.uuid), "hostName": m.user.full_name, "reason": "limit",
          "limit": limit(period="week")} for m in (owner, ada)]
     assert blocked["18:00"]["reason"] == "outsideHours"
+
+
+def test_a_policy_that_refuses_every_time_is_the_reason_of_each(host, day):
+    meeting_type = make_meeting_type(host)
+    closed = selectors.explained_slots(meeting_type=meeting_type, start=day, end=day,
+                                       policy="reschedulePolicy")
+    assert closed.slots == [] and len(closed.refused) == 48
+    assert {r.reasons[0].reason for r in closed.refused} == {"policy"}
+    assert selectors.available_slots(meeting_type=meeting_type, start=day, end=day,
+                                     policy="reschedulePolicy").slots == []
