@@ -32,7 +32,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from .clientaddr import client_address
-from .core.api.errors import error_body
+from .core.api.errors import error_body, workspace_error_body
 from .core.api.paths import is_api_path, is_workspace_path
 from .core.api.ratelimit import redis_client
 
@@ -226,7 +226,7 @@ def _message(wait: int) -> str:
 def _api_refusal(request, wait: int) -> JsonResponse:
     message = _message(wait)
     workspace = is_workspace_path(request.path)
-    body = {"error": message} if workspace else error_body(429, message)
+    body = workspace_error_body(message) if workspace else error_body(429, message)
     return JsonResponse(body, status=429, headers={"Retry-After": str(wait)})
 
 

@@ -17,7 +17,7 @@ its ``{"error": ...}``; elsewhere a short plain-text response.
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
-from .core.api.errors import BODY_TOO_LARGE, json_error
+from .core.api.errors import BODY_TOO_LARGE, json_error, workspace_error_body
 from .core.api.paths import is_api_path, is_workspace_path
 
 URL_TOO_LONG = "The address is longer than the server accepts"
@@ -47,7 +47,7 @@ def _content_length(request) -> int:
 
 def _refuse(request, status: int, message: str) -> HttpResponse:
     if is_workspace_path(request.path):  # that API's own error shape
-        return JsonResponse({"error": message}, status=status)
+        return JsonResponse(workspace_error_body(message), status=status)
     if is_api_path(request.path):
         return json_error(status, message)
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

@@ -20,6 +20,7 @@ from scheduling.core.access import session_access
 from scheduling.core.api.auth import ApiContext, ApiKeyAuthentication
 from scheduling.core.api.base import ApiView
 from scheduling.core.api.errors import exception_handler as api_exception_handler
+from scheduling.core.api.errors import workspace_error_body
 from scheduling.core.api.filters import filtered
 from scheduling.core.api.pagination import MAX_PAGE
 from scheduling.core.api.shapes import Boolean, Integer, Many, One, Shape, itself, key
@@ -82,7 +83,7 @@ def workspace_exception_handler(exc, context):
     body = response.data
     errors = [e for e in body.get("errors", []) if e.get("field")]
     message = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or body["message"]
-    response.data = {"error": str(message)}
+    response.data = workspace_error_body(str(message))
     return response
 
 

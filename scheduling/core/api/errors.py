@@ -51,6 +51,20 @@ STATUS_CODE, MESSAGE, ERROR, ERRORS = ERROR_SCHEMA["properties"]
 FIELD, FIELD_MESSAGE = ERROR_SCHEMA["properties"][ERRORS]["items"]["properties"]
 
 
+# The workspace API's error body (``/api/workspaces/...``), declared once the same way.
+WORKSPACE_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "The error body of the workspace API",
+    "required": ["error"],
+    "properties": {"error": {"type": "string", "example": "Workspace not found"}},
+}
+(WORKSPACE_MESSAGE,) = WORKSPACE_ERROR_SCHEMA["properties"]
+
+
+def workspace_error_body(message: str) -> dict:
+    return {WORKSPACE_MESSAGE: message}
+
+
 def error_body(status: int, message: str, errors: list[dict] | None = None) -> dict:
     phrase = PHRASES.get(status) or http.HTTPStatus(status).phrase
     body = {STATUS_CODE: status, MESSAGE: message, ERROR: phrase}

@@ -34,7 +34,7 @@ import re
 
 from drf_spectacular.openapi import AutoSchema
 
-from .errors import ERROR_SCHEMA
+from .errors import ERROR_SCHEMA, WORKSPACE_ERROR_SCHEMA
 from .filters import ApiFilterBackend
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
@@ -61,13 +61,6 @@ CONFLICTING_WRITES = {
 # Deletes that read a body (OpenAPI 3.0 documents none on DELETE), so a 400 for it.
 DELETES_WITH_A_BODY = {
     ("delete", "/v4/appointment/{id}"),  # {reason, notifyAttendees, attendeeId, ...}
-}
-
-WORKSPACE_ERROR_SCHEMA = {
-    "type": "object",
-    "description": "The error body of the workspace API",
-    "required": ["error"],
-    "properties": {"error": {"type": "string", "example": "Workspace not found"}},
 }
 
 DESCRIPTIONS = {
