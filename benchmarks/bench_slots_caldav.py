@@ -54,6 +54,34 @@ def connect_accounts(owner, server, first_day: dt.date) -> list:
     return connections
 
 
+def time_server(server, connection, first_day: dt.date, runs: int = 20) -> list[float]:
+    """Radicale alone: the 31-day event query one cold read sends, through plain
+    requests (no Termin code), so its part of a cold read shows apart."""
+    import requests
+
+    from scheduling.services.caldav import account_of
+
+    account = account_of(connection)
+    url = connection.caldav_calendars.get().url
+    start, end = (f"{day:%Y%m%d}T000000Z" for day in (first_day, first_day + dt.timedelta(
+        days=bench_slots.DAYS + 1)))
+    body = ('<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+            '<D:prop><D:getetag/><C:calendar-data/></D:prop><C:filter>'
+            '<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
+            f'<C:time-range start="{start}" end="{end}"/></C:comp-filter></C:comp-filter>'
+            '</C:filter></C:calendar-query>')
+    samples = []
+    with requests.Session() as session:
+        session.auth = (account.username, account.password)
+        for _ in range(runs):
+            began = time.perf_counter()
+            answer = session.request("REPORT", url, data=body, headers={
+                "Depth": "1", "Content-Type": "application/xml"})
+            samples.append((time.perf_counter() - began) * 1000)
+            assert answer.status_code == 207, answer.status_code
+    return samples
+
+
 def time_syncs(connections) -> list[float]:
     from scheduling.services import caldav
 
@@ -114,6 +142,9 @@ def main() -> None:
         print(f"Sync of one connection (discovery, 180-day event query, expand, store): "
               f"median {statistics.median(sync_ms):.0f} ms, max {max(sync_ms):.0f} ms over "
               f"{len(sync_ms)} connections\n")
+        server_ms = time_server(server, connections[0], first_day)
+        print(f"Radicale alone, the 31-day event query of one calendar (plain requests): "
+              f"median {statistics.median(server_ms):.0f} ms, max {max(server_ms):.0f} ms\n")
         print("GET /v4/booking-availability through gunicorn (1 worker, 1 thread):")
         measure("warm (read within a minute)", cases, args.runs, token, first_day)
         measure("cold, event query", cases, args.runs, token, first_day,

@@ -332,6 +332,10 @@ def _jobs(found: list[CalDAVCalendar], window, now: dt.datetime, *, force: bool,
 
 
 def _read_and_store(jobs: list[_Job], now: dt.datetime) -> None:
+    """Read the jobs' calendars and store what they gave. The budget covers reading
+    the events as well as fetching them: a calendar whose events are still unread
+    when it is spent counts as not answering (its last good busy time stays)."""
+    ends = time.monotonic() + max(job.seconds for job in jobs)
     reads = _run(jobs)
     users = {c.pk: (c.user_id, c.company_id) for c in CalendarConnection.objects.filter(
         pk__in=[job.connection_id for job in jobs])}
@@ -340,7 +344,7 @@ def _read_and_store(jobs: list[_Job], now: dt.datetime) -> None:
             continue  # disconnected meanwhile
         user_id, company_id = users[job.connection_id]
         zone = calendars.busy_zone_of(company_id=company_id, user_id=user_id)
-        results = [_finish(read, job, user_id, zone) for read in reads[job.connection_id]]
+        results = [_finish(read, job, user_id, zone, ends) for read in reads[job.connection_id]]
         _store(job, results, user_id, company_id, now)
 
 
@@ -400,10 +404,13 @@ def _read_calendar(client, pk: int, url: str, by_free_busy: bool, job: _Job) -> 
         return _Read(pk, error=str(exc))
 
 
-def _finish(read: _Read, job: _Job, user_id: int, zone: str) -> _Read:
+def _finish(read: _Read, job: _Job, user_id: int, zone: str, ends: float) -> _Read:
     """Turn a calendar's event objects into busy intervals, leaving out the events of
-    the host's own Termin appointments."""
+    the host's own Termin appointments; an error once the clock passed ``ends``."""
     if read.error or read.objects is None:
+        return read
+    if time.monotonic() > ends:
+        read.error = f"The CalDAV server did not answer within {job.seconds:g} seconds"
         return read
     try:
         calendar = _combined(_without_termin_events(read.objects, user_id))
