@@ -130,8 +130,9 @@ class RequestOptionsInput(StrictSerializer):
     def validate_createOneTimeLink(self, value):
         if value:
             raise serializers.ValidationError(
-                "Termin makes one-time booking links through POST "
-                "/v4/one-time-booking-link/create/:meetingTypeId once the meeting type exists")
+                "Termin does not support making a one-time link with the meeting type: "
+                "make it with POST /v4/one-time-booking-link/create/:meetingTypeId once "
+                "the meeting type exists")
         return value
 
 
