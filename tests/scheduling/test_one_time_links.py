@@ -83,6 +83,13 @@ def test_another_companys_member_and_an_unknown_meeting_type_get_a_404(api, owne
     assert not OneTimeBookingLink.objects.exists()
 
 
+
+def test_an_anonymous_client_gets_a_401_and_no_link(client, owner):
+    meeting_type = make_meeting_type(owner)
+    response = client.post(create_path(meeting_type), {}, content_type="application/json")
+    assert response.status_code == 401
+    assert not OneTimeBookingLink.objects.exists()
+
 def at(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), dt.UTC)
 
